@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/slice.h"
 
@@ -219,5 +220,20 @@ void kclient_topic_info_release(struct kclient_topic_info *info);
 int kclient_topic_list(struct kclient_admin *admin, int timeout_ms, char ***names, int *n,
                        struct sl_error *err);
 void kclient_names_free(char **names, int n);
+
+/* ---------------------------------------------------------------- formatting */
+
+/*
+ * Message formats in the style of `kcat -f`: %s value, %S value length in
+ * bytes (-1 if null), %k key, %K key length (-1 if null), %t topic,
+ * %p partition, %o offset, %T timestamp in ms (-1 if none), %% a percent
+ * sign; escapes \n, \t, \r and \\. A null key or value prints as nothing.
+ */
+#define KCLIENT_FORMAT_DEFAULT "%s\n"
+
+/* SL_OK, or SL_EUSAGE naming the first unknown % or \ sequence. */
+int kclient_format_check(const char *fmt, struct sl_error *err);
+/* Append msg as fmt (already checked) says to out; SL_OK or SL_ELIMIT. */
+int kclient_format(struct sl_buf *out, const char *fmt, const struct kclient_msg *msg);
 
 #endif
