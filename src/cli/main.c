@@ -22,6 +22,9 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
+    { "topics", cmd_topics, "create, describe, list and delete topics" },
+    { "produce", cmd_produce, "write stdin lines to a topic, one message each" },
+    { "consume", cmd_consume, "print a topic's messages, one per line" },
     { NULL, NULL, NULL },
 };
 

@@ -1,0 +1,183 @@
+/*
+ * cmd_consume.c: `sluice consume`, print a topic's messages one per line,
+ * like `kcat -C` and kafka-console-consumer. Reads by partition assignment
+ * (no consumer group); -e stops at the end offsets seen at start.
+ *
+ * stdout is flushed whenever no message is waiting, so a follower shows
+ * messages as they arrive; SIGPIPE is ignored and a write error ends the
+ * loop, so `sluice consume | head` stops quietly (main.c stays quiet on
+ * EPIPE).
+ */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "cli/cmd.h"
+#include "cli/opt.h"
+#include "kclient/kclient.h"
+
+static const struct opt_cmd cmd = {
+    "consume",
+    "sluice consume [-b <host:port>] -t <topic> [-o beginning|end|<offset>] [-e] "
+    "[-c <count>] [-p <partition>] [-f <format>] [-X <name=value>]...",
+    "print a topic's messages, one value per line",
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static const char **props_argv(const struct opt_list *props)
+{
+    const char **v = sl_xcalloc((size_t)props->n + 1, sizeof *v);
+    if (props->n)
+        memcpy(v, props->items, (size_t)props->n * sizeof *v);
+    return v;
+}
+
+/* "beginning"/"earliest", "end"/"latest" or an offset >= 0. */
+static int parse_offset(const char *s, int64_t *out)
+{
+    if (strcmp(s, "beginning") == 0 || strcmp(s, "earliest") == 0) {
+        *out = KCLIENT_OFFSET_BEGINNING;
+        return 0;
+    }
+    if (strcmp(s, "end") == 0 || strcmp(s, "latest") == 0) {
+        *out = KCLIENT_OFFSET_END;
+        return 0;
+    }
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cmd_consume(int argc, char **argv)
+{
+    const char *bootstrap = NULL, *topic = NULL, *offset = NULL, *format = NULL;
+    bool exit_at_end = false, from_beginning = false;
+    int64_t count = 0, partition = KCLIENT_PARTITION_ALL;
+    struct opt_list props = { 0 };
+    const struct opt opts[] = {
+        { "bootstrap", 'b', OPT_STRING, &bootstrap, "HOST:PORT",
+          "broker address (default: $SLUICE_BOOTSTRAP or localhost:9092)" },
+        { "topic", 't', OPT_STRING, &topic, "TOPIC", "the topic to read" },
+        { "offset", 'o', OPT_STRING, &offset, "beginning|end|N",
+          "where to start in each partition (default: beginning)" },
+        { "from-beginning", 0, OPT_FLAG, &from_beginning, NULL, "the same as -o beginning" },
+        { "exit", 'e', OPT_FLAG, &exit_at_end, NULL,
+          "exit at the end of the partitions (as seen at start)" },
+        { "count", 'c', OPT_INT, &count, "N", "exit after N messages" },
+        { "partition", 'p', OPT_INT, &partition, "N", "read only partition N" },
+        { "format", 'f', OPT_STRING, &format, "FMT",
+          "kcat-style output: %s value, %k key, %p partition, %o offset, %T timestamp (ms), "
+          "%t topic, %S/%K lengths, \\n \\t (default: '%s\\n')" },
+        { "property", 'X', OPT_LIST, &props, "NAME=VALUE", "a librdkafka consumer property" },
+        OPT_TABLE_END,
+    };
+    int npos = opt_parse(&cmd, opts, argc, argv);
+    if (npos < 0) {
+        opt_list_release(&props);
+        return npos == -1 ? 0 : 2;
+    }
+    int rc = 2;
+    const char **propv = NULL;
+    struct kclient_consumer *cons = NULL;
+    struct sl_buf out;
+    sl_buf_init(&out, 0);
+    struct sl_error err = { 0 };
+    int64_t start = KCLIENT_OFFSET_BEGINNING;
+    if (npos > 0) {
+        opt_usage_error(&cmd, "unexpected argument '%s'", argv[1]);
+        goto out;
+    }
+    if (!topic || !*topic) {
+        opt_usage_error(&cmd, "missing -t <topic>");
+        goto out;
+    }
+    if (offset && parse_offset(offset, &start) != 0) {
+        opt_usage_error(&cmd, "-o wants beginning, end or an offset >= 0, not '%s'", offset);
+        goto out;
+    }
+    if (offset && from_beginning) {
+        opt_usage_error(&cmd, "-o and --from-beginning cannot be combined");
+        goto out;
+    }
+    if (count < 0) {
+        opt_usage_error(&cmd, "-c wants a count >= 0 (0: no limit)");
+        goto out;
+    }
+    if (partition != KCLIENT_PARTITION_ALL && (partition < 0 || partition > INT32_MAX)) {
+        opt_usage_error(&cmd, "-p wants a partition number >= 0");
+        goto out;
+    }
+    if (!format)
+        format = KCLIENT_FORMAT_DEFAULT;
+    if (kclient_format_check(format, &err) != SL_OK) {
+        opt_usage_error(&cmd, "%s", err.msg);
+        goto out;
+    }
+    propv = props_argv(&props);
+
+    struct kclient_consumer_conf conf = {
+        .bootstrap = cmd_bootstrap(bootstrap),
+        .topic = topic,
+        .partition = (int32_t)partition,
+        .start = start,
+        .stop_at_end = exit_at_end,
+        .max_messages = count,
+        .props = propv,
+    };
+    cons = kclient_consumer_new(&conf, &err);
+    if (!cons) {
+        rc = err.code == SL_EUSAGE ? opt_usage_error(&cmd, "%s", err.msg)
+                                   : cmd_fail("consume", &err);
+        goto out;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    int r;
+    for (;;) {
+        if (stop_requested) {
+            r = 0;
+            break;
+        }
+        struct kclient_msg msg;
+        r = kclient_consumer_next(cons, &msg, 0, &err);
+        if (r == SL_EAGAIN) {
+            if (fflush(stdout) != 0) {
+                r = 0; /* a write error: main.c reports it, or not for EPIPE */
+                break;
+            }
+            r = kclient_consumer_next(cons, &msg, 200, &err);
+            if (r == SL_EAGAIN)
+                continue;
+        }
+        if (r <= 0)
+            break;
+        sl_buf_reset(&out);
+        kclient_format(&out, format, &msg);
+        if (fwrite(out.data, 1, out.len, stdout) != out.len) {
+            r = 0;
+            break;
+        }
+    }
+    rc = r < 0 ? cmd_fail("consume", &err) : 0;
+out:
+    kclient_consumer_free(cons);
+    sl_buf_release(&out);
+    free(propv);
+    opt_list_release(&props);
+    return rc;
+}
