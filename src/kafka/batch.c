@@ -100,15 +100,14 @@ int64_t kafka_batch_size(struct sl_slice in, struct sl_error *err)
     return (int64_t)length + KAFKA_BATCH_LOG_OVERHEAD;
 }
 
-int64_t kafka_batch_parse_header(struct sl_slice in, struct kafka_batch *batch,
-                                 struct sl_error *err)
+int64_t kafka_batch_peek(struct sl_slice in, struct kafka_batch *batch, struct sl_error *err)
 {
     int64_t size = kafka_batch_size(in, err);
     if (size < 0)
         return size;
-    if ((uint64_t)size > in.len)
+    if (in.len < KAFKA_BATCH_HEADER_SIZE)
         return SL_EAGAIN;
-    struct sl_cur cur = sl_cur_make(sl_slice_make(in.p, (size_t)size));
+    struct sl_cur cur = sl_cur_make(sl_slice_make(in.p, KAFKA_BATCH_HEADER_SIZE));
     batch->base_offset = sl_cur_i64be(&cur);
     batch->batch_length = sl_cur_i32be(&cur);
     batch->partition_leader_epoch = sl_cur_i32be(&cur);
@@ -122,10 +121,10 @@ int64_t kafka_batch_parse_header(struct sl_slice in, struct kafka_batch *batch,
     batch->producer_epoch = sl_cur_i16be(&cur);
     batch->base_sequence = sl_cur_i32be(&cur);
     batch->records_count = sl_cur_i32be(&cur);
-    if (cur.failed) /* cannot happen: size >= 61 was checked */
+    batch->bytes = sl_slice_make(NULL, 0);
+    batch->records = sl_slice_make(NULL, 0);
+    if (cur.failed) /* cannot happen: 61 bytes were checked */
         return sl_fail(err, SL_EPROTO, "record batch header truncated");
-    batch->bytes = sl_slice_make(in.p, (size_t)size);
-    batch->records = sl_cur_rest(&cur);
     if (kafka_batch_codec(batch) > KAFKA_CODEC_ZSTD)
         return sl_fail_at(err, SL_EPROTO, KAFKA_BATCH_OFF_ATTRIBUTES,
                           "invalid compression codec %d in record batch",
@@ -136,6 +135,23 @@ int64_t kafka_batch_parse_header(struct sl_slice in, struct kafka_batch *batch,
     if (batch->last_offset_delta < 0)
         return sl_fail_at(err, SL_EPROTO, 23, "negative last offset delta %d in record batch",
                           batch->last_offset_delta);
+    return size;
+}
+
+int64_t kafka_batch_parse_header(struct sl_slice in, struct kafka_batch *batch,
+                                 struct sl_error *err)
+{
+    int64_t size = kafka_batch_size(in, err);
+    if (size < 0)
+        return size;
+    if ((uint64_t)size > in.len)
+        return SL_EAGAIN;
+    size = kafka_batch_peek(in, batch, err);
+    if (size < 0)
+        return size;
+    batch->bytes = sl_slice_make(in.p, (size_t)size);
+    batch->records = sl_slice_make(in.p + KAFKA_BATCH_HEADER_SIZE,
+                                   (size_t)size - KAFKA_BATCH_HEADER_SIZE);
     return size;
 }
 

@@ -18,7 +18,8 @@
  * it is used; no input can make a function read outside its slice or allocate
  * more than the caller's cap. Errors: SL_EAGAIN (input ends inside a batch),
  * SL_EPROTO (malformed), SL_ECORRUPT (CRC mismatch), SL_EUNSUPPORTED (magic 0/1,
- * unknown codec), SL_ELIMIT (decompressed size over the cap). For Produce the
+ * unknown codec), SL_ELIMIT (decompressed size over the cap). SL_EAGAIN is a
+ * state, not a failure: it records no message in `err`. For Produce the
  * broker maps SL_ECORRUPT to CORRUPT_MESSAGE (2) and the others to
  * INVALID_RECORD (87).
  *
@@ -115,6 +116,15 @@ int kafka_codec_parse(const char *name);
  * batch to be present: a stream reader uses it to know how much to wait for.
  */
 int64_t kafka_batch_size(struct sl_slice in, struct sl_error *err);
+
+/*
+ * Parse only the 61-byte header at the start of `in` (which may hold less than
+ * the whole batch), checking magic, length, codec and counts as
+ * kafka_batch_parse_header does. Returns the batch size, SL_EAGAIN if `in` is
+ * shorter than 61 bytes, or an error. `batch->bytes` and `batch->records` are
+ * left empty. The log walks its segment files with it.
+ */
+int64_t kafka_batch_peek(struct sl_slice in, struct kafka_batch *batch, struct sl_error *err);
 
 /*
  * Parse the header of the batch at the start of `in` and check its structure:

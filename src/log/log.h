@@ -59,7 +59,7 @@ enum log_flush {
 #define LOG_SEGMENT_MS_DEFAULT ((int64_t)7 * 24 * 3600 * 1000)
 #define LOG_RETENTION_MS_DEFAULT ((int64_t)7 * 24 * 3600 * 1000)
 #define LOG_INDEX_INTERVAL_DEFAULT 4096
-#define LOG_MAX_BATCH_BYTES_DEFAULT ((int64_t)1 << 20) /* Kafka message.max.bytes ~1 MiB */
+#define LOG_MAX_BATCH_BYTES_DEFAULT ((int64_t)1048588) /* Kafka message.max.bytes */
 #define LOG_TOPIC_NAME_MAX 249
 #define LOG_PARTITIONS_MAX 100000
 
