@@ -1,0 +1,1061 @@
+/*
+ * writer.c: the Parquet writer behind `sluice extract` (contract in pq.h,
+ * format in design/parquet.md §0-§9).
+ *
+ * Data flow, per column:
+ *   pq_writer_set_*()  stages one value of the current row (strings copied
+ *                      into w->stage, so the caller's bytes may go away);
+ *   pq_writer_end_row() commits every staged value: a definition level into
+ *                      col->defs, the value into col->vals (PLAIN bytes) or a
+ *                      dictionary index into col->idx, and the chunk stats;
+ *   flush_page()       encodes levels + values into one v1 data page body,
+ *                      compresses it, and appends header + body to col->pages;
+ *   flush_row_group()  writes, per column in schema order, the dictionary
+ *                      page (if any) and then col->pages, and keeps the
+ *                      ColumnChunk metadata for the footer;
+ *   pq_writer_finish() writes FileMetaData, its length and "PAR1".
+ *
+ * Invariants:
+ *   1. col->defs holds exactly col->page_rows levels, and col->vals/col->idx
+ *      exactly the non-null values among them.
+ *   2. A page is either all dictionary indices or all PLAIN: falling back
+ *      from dictionary to PLAIN flushes the page first (design §5.4).
+ *   3. Memory is bounded by the open row group: pages live in col->pages
+ *      until flush_row_group() writes them out; only per-chunk metadata
+ *      (a few hundred bytes per column and row group) stays until the footer.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+#include "parquet/pq_int.h"
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "0.1.0"
+#endif
+
+/* Footer metadata of one written column chunk. */
+struct wchunk {
+    int64_t data_page_offset;
+    int64_t dict_page_offset; /* 0: none */
+    int64_t total_uncompressed, total_compressed;
+    int64_t num_values, nulls;
+    uint32_t encodings;      /* bits (1u << enum pq_encoding) */
+    int npages_plain, npages_dict;
+    bool has_mm, min_exact, max_exact;
+    uint8_t *min, *max;      /* owned (malloc); encoded stats bytes */
+    size_t min_len, max_len;
+};
+
+struct wrg {
+    int64_t num_rows, file_offset, total_byte_size, total_compressed;
+    struct wchunk *chunks; /* owned; ncols */
+};
+
+struct wcol {
+    char *name; /* owned */
+    enum pq_type type;
+    enum pq_time_unit unit;
+    bool required;
+    int physical;
+
+    /* staged value of the current row */
+    int staged; /* 0 unset, 1 null, 2 value */
+    struct pq_value sv;
+    size_t soff, slen; /* PQ_STRING: bytes in w->stage */
+
+    /* current page */
+    uint32_t *defs; /* owned; page_rows_max entries */
+    size_t page_rows, page_nulls;
+    struct sl_buf vals;  /* PLAIN values */
+    size_t bool_bits;    /* PQ_BOOL: values packed in vals */
+    uint32_t *idx;       /* owned; dictionary indices of the page */
+    size_t nidx;
+
+    /* chunk dictionary (strings) */
+    bool dict_on;
+    bool dict_tried; /* the first page's cardinality check is done */
+    struct sl_buf dict;  /* PLAIN entries (u32 length + bytes) */
+    uint32_t *dict_off;  /* owned; entry -> offset of its length prefix in dict */
+    uint64_t *dict_hash; /* owned; entry -> hash */
+    size_t ndict, dict_cap;
+    uint32_t *slots;     /* owned; open addressing, entry + 1, 0 = empty */
+    size_t nslots;
+
+    /* chunk so far */
+    struct sl_buf pages; /* data page headers + stored bodies */
+    int64_t chunk_unc, chunk_rows, chunk_nulls;
+    uint32_t encodings;
+    int npages_plain, npages_dict;
+    bool has_mm;
+    int64_t imin, imax;
+    double dmin, dmax;
+    bool bmin, bmax;
+    struct sl_buf smin, smax;
+};
+
+struct pq_writer {
+    char *name;           /* owned; for messages */
+    int fd;               /* -1 when writing to a buffer */
+    bool own_fd;
+    struct sl_buf *out;   /* borrowed; NULL when writing to fd */
+    int64_t offset;       /* bytes written so far */
+    bool failed;          /* an I/O error happened: only free remains */
+    bool finished;
+
+    int codec, level;
+    size_t rg_rows_max, rg_bytes_max, page_rows_max, page_bytes_max, dict_max;
+    bool no_dict;
+    char *created_by;     /* owned */
+    size_t nkv;
+    struct pq_kv *kv;     /* owned strings */
+
+    size_t ncols;
+    struct wcol *cols;    /* owned */
+    struct sl_buf stage;  /* staged string bytes of the current row */
+
+    int64_t rows;         /* rows ended */
+    int64_t rg_rows;      /* rows in the open row group */
+    int64_t rg_bytes;     /* uncompressed estimate of the open row group */
+    size_t nrgs, rgs_cap;
+    struct wrg *rgs;      /* owned; written row groups */
+
+    struct pq_codec_ctx codec_ctx;
+    struct sl_buf body, cbuf, hdr; /* scratch for page encoding */
+};
+
+/* ------------------------------------------------------------ MARK: output */
+
+static int out_write(struct pq_writer *w, const void *p, size_t n, struct sl_error *err)
+{
+    if (w->failed)
+        return sl_fail(err, SL_EIO, "cannot write '%s': earlier write failed", w->name);
+    if (w->out) {
+        if (sl_buf_append(w->out, p, n) != SL_OK) {
+            w->failed = true;
+            return sl_fail(err, SL_ELIMIT, "cannot write '%s': buffer full", w->name);
+        }
+    } else {
+        const uint8_t *s = p;
+        size_t left = n;
+        while (left > 0) {
+            ssize_t k = write(w->fd, s, left);
+            if (k < 0) {
+                if (errno == EINTR)
+                    continue;
+                w->failed = true;
+                return sl_fail_errno(err, SL_EIO, "cannot write '%s'", w->name);
+            }
+            s += k;
+            left -= (size_t)k;
+        }
+    }
+    w->offset += (int64_t)n;
+    return SL_OK;
+}
+
+/* ------------------------------------------------------------ MARK: open */
+
+static int schema_check(const struct pq_column_def *cols, size_t ncols, struct sl_error *err)
+{
+    if (ncols == 0 || ncols > PQ_COLUMNS_MAX)
+        return sl_fail(err, SL_EUSAGE, "a parquet schema needs 1 to %d columns, not %zu",
+                       PQ_COLUMNS_MAX, ncols);
+    for (size_t i = 0; i < ncols; i++) {
+        const struct pq_column_def *c = &cols[i];
+        if (!c->name || !c->name[0] || strlen(c->name) > PQ_NAME_MAX)
+            return sl_fail(err, SL_EUSAGE, "column %zu has no usable name", i);
+        if (c->type < PQ_BOOL || c->type > PQ_TIMESTAMP)
+            return sl_fail(err, SL_EUSAGE, "column '%s' has an unknown type", c->name);
+        if (c->type == PQ_TIMESTAMP && c->unit != 0 && c->unit != PQ_MILLIS &&
+            c->unit != PQ_MICROS)
+            return sl_fail(err, SL_EUSAGE, "column '%s': timestamps are millis or micros",
+                           c->name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cols[j].name, c->name) == 0)
+                return sl_fail(err, SL_EUSAGE, "column '%s' appears twice", c->name);
+    }
+    return SL_OK;
+}
+
+static void dict_reset(struct wcol *col, bool on)
+{
+    sl_buf_reset(&col->dict);
+    col->ndict = 0;
+    if (col->slots)
+        memset(col->slots, 0, col->nslots * sizeof *col->slots);
+    col->dict_on = on;
+    col->dict_tried = false;
+}
+
+static struct pq_writer *writer_new(const char *name, const struct pq_column_def *cols,
+                                    size_t ncols, const struct pq_writer_opts *opts,
+                                    struct sl_error *err)
+{
+    if (schema_check(cols, ncols, err) != SL_OK)
+        return NULL;
+    static const struct pq_writer_opts none;
+    if (!opts)
+        opts = &none;
+    int codec = opts->use_codec || opts->codec ? (int)opts->codec : PQ_SNAPPY;
+    if (codec != PQ_UNCOMPRESSED && codec != PQ_SNAPPY && codec != PQ_GZIP && codec != PQ_ZSTD) {
+        sl_fail(err, SL_EUSAGE, "cannot write parquet codec %s", pq_codec_name(codec));
+        return NULL;
+    }
+    struct pq_writer *w = sl_xcalloc(1, sizeof *w);
+    w->name = sl_xstrdup(name);
+    w->fd = -1;
+    w->codec = codec;
+    w->level = opts->level;
+    w->rg_rows_max = opts->row_group_rows ? opts->row_group_rows : PQ_ROW_GROUP_ROWS;
+    w->rg_bytes_max = opts->row_group_bytes ? opts->row_group_bytes : PQ_ROW_GROUP_BYTES;
+    w->page_rows_max = opts->page_rows ? opts->page_rows : PQ_PAGE_ROWS;
+    w->page_bytes_max = opts->page_bytes ? opts->page_bytes : PQ_PAGE_BYTES;
+    w->dict_max = opts->dict_max_bytes ? opts->dict_max_bytes : PQ_DICT_MAX_BYTES;
+    w->no_dict = opts->no_dictionary;
+    w->created_by = sl_xstrdup(opts->created_by ? opts->created_by
+                                                : "sluice version " SLUICE_VERSION
+                                                  " (build sluice)");
+    w->nkv = opts->nkv;
+    w->kv = sl_xcalloc(opts->nkv + 1, sizeof *w->kv);
+    for (size_t i = 0; i < opts->nkv; i++) {
+        w->kv[i].key = sl_xstrdup(opts->kv[i].key ? opts->kv[i].key : "");
+        w->kv[i].value = opts->kv[i].value ? sl_xstrdup(opts->kv[i].value) : NULL;
+    }
+    w->ncols = ncols;
+    w->cols = sl_xcalloc(ncols, sizeof *w->cols);
+    for (size_t i = 0; i < ncols; i++) {
+        struct wcol *col = &w->cols[i];
+        col->name = sl_xstrdup(cols[i].name);
+        col->type = cols[i].type;
+        col->unit = cols[i].unit ? cols[i].unit : PQ_MICROS;
+        col->required = cols[i].required;
+        switch (col->type) {
+        case PQ_BOOL: col->physical = PQ_T_BOOLEAN; break;
+        case PQ_DOUBLE: col->physical = PQ_T_DOUBLE; break;
+        case PQ_STRING: col->physical = PQ_T_BYTE_ARRAY; break;
+        default: col->physical = PQ_T_INT64; break;
+        }
+        col->defs = sl_xmalloc(w->page_rows_max * sizeof *col->defs);
+        sl_buf_init(&col->vals, 0);
+        sl_buf_init(&col->dict, 0);
+        sl_buf_init(&col->pages, 0);
+        sl_buf_init(&col->smin, 0);
+        sl_buf_init(&col->smax, 0);
+        if (col->type == PQ_STRING && !w->no_dict) {
+            col->idx = sl_xmalloc(w->page_rows_max * sizeof *col->idx);
+            col->nslots = 1024;
+            col->slots = sl_xcalloc(col->nslots, sizeof *col->slots);
+            col->dict_cap = 256;
+            col->dict_off = sl_xmalloc(col->dict_cap * sizeof *col->dict_off);
+            col->dict_hash = sl_xmalloc(col->dict_cap * sizeof *col->dict_hash);
+            col->dict_on = true;
+        }
+    }
+    sl_buf_init(&w->stage, 0);
+    sl_buf_init(&w->body, 0);
+    sl_buf_init(&w->cbuf, 0);
+    sl_buf_init(&w->hdr, 0);
+    return w;
+}
+
+static struct pq_writer *writer_start(struct pq_writer *w, struct sl_error *err)
+{
+    if (out_write(w, "PAR1", 4, err) != SL_OK) {
+        pq_writer_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+struct pq_writer *pq_writer_open(const char *path, const struct pq_column_def *cols,
+                                 size_t ncols, const struct pq_writer_opts *opts,
+                                 struct sl_error *err)
+{
+    struct pq_writer *w = writer_new(path, cols, ncols, opts, err);
+    if (!w)
+        return NULL;
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
+        sl_fail_errno(err, SL_EIO, "cannot create '%s'", path);
+        pq_writer_free(w);
+        return NULL;
+    }
+    w->own_fd = true;
+    return writer_start(w, err);
+}
+
+struct pq_writer *pq_writer_open_fd(int fd, const char *name, const struct pq_column_def *cols,
+                                    size_t ncols, const struct pq_writer_opts *opts,
+                                    struct sl_error *err)
+{
+    struct pq_writer *w = writer_new(name ? name : "(fd)", cols, ncols, opts, err);
+    if (!w)
+        return NULL;
+    w->fd = fd;
+    return writer_start(w, err);
+}
+
+struct pq_writer *pq_writer_open_buf(struct sl_buf *out, const struct pq_column_def *cols,
+                                     size_t ncols, const struct pq_writer_opts *opts,
+                                     struct sl_error *err)
+{
+    struct pq_writer *w = writer_new("(memory)", cols, ncols, opts, err);
+    if (!w)
+        return NULL;
+    w->out = out;
+    return writer_start(w, err);
+}
+
+static void wchunk_release(struct wchunk *c)
+{
+    free(c->min);
+    free(c->max);
+}
+
+void pq_writer_free(struct pq_writer *w)
+{
+    if (!w)
+        return;
+    if (w->own_fd && w->fd >= 0)
+        close(w->fd);
+    for (size_t i = 0; i < w->ncols; i++) {
+        struct wcol *col = &w->cols[i];
+        free(col->name);
+        free(col->defs);
+        free(col->idx);
+        free(col->dict_off);
+        free(col->dict_hash);
+        free(col->slots);
+        sl_buf_release(&col->vals);
+        sl_buf_release(&col->dict);
+        sl_buf_release(&col->pages);
+        sl_buf_release(&col->smin);
+        sl_buf_release(&col->smax);
+    }
+    free(w->cols);
+    for (size_t r = 0; r < w->nrgs; r++) {
+        for (size_t i = 0; i < w->ncols; i++)
+            wchunk_release(&w->rgs[r].chunks[i]);
+        free(w->rgs[r].chunks);
+    }
+    free(w->rgs);
+    for (size_t i = 0; i < w->nkv; i++) {
+        free((char *)w->kv[i].key);
+        free((char *)w->kv[i].value);
+    }
+    free(w->kv);
+    free(w->created_by);
+    free(w->name);
+    sl_buf_release(&w->stage);
+    sl_buf_release(&w->body);
+    sl_buf_release(&w->cbuf);
+    sl_buf_release(&w->hdr);
+    pq_codec_ctx_release(&w->codec_ctx);
+    free(w);
+}
+
+/* ------------------------------------------------------------ MARK: staging */
+
+void pq_writer_set_null(struct pq_writer *w, size_t col)
+{
+    assert(col < w->ncols);
+    w->cols[col].staged = 1;
+}
+
+void pq_writer_set_bool(struct pq_writer *w, size_t col, bool v)
+{
+    assert(col < w->ncols && w->cols[col].type == PQ_BOOL);
+    w->cols[col].staged = 2;
+    w->cols[col].sv.b = v;
+}
+
+void pq_writer_set_int64(struct pq_writer *w, size_t col, int64_t v)
+{
+    assert(col < w->ncols &&
+           (w->cols[col].type == PQ_INT64 || w->cols[col].type == PQ_TIMESTAMP));
+    w->cols[col].staged = 2;
+    w->cols[col].sv.i = v;
+}
+
+void pq_writer_set_double(struct pq_writer *w, size_t col, double v)
+{
+    assert(col < w->ncols && w->cols[col].type == PQ_DOUBLE);
+    w->cols[col].staged = 2;
+    w->cols[col].sv.d = v;
+}
+
+void pq_writer_set_string(struct pq_writer *w, size_t col, const void *p, size_t len)
+{
+    assert(col < w->ncols && w->cols[col].type == PQ_STRING);
+    struct wcol *c = &w->cols[col];
+    c->staged = 2;
+    c->soff = w->stage.len;
+    c->slen = len;
+    if (sl_buf_append(&w->stage, p, len) != SL_OK)
+        c->slen = SIZE_MAX; /* reported by end_row */
+}
+
+/* ------------------------------------------------------------ MARK: pages */
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* Append a PageHeader for a body of `unc` bytes stored as `comp` bytes. */
+static void page_header(struct sl_buf *hdr, int type, size_t unc, size_t comp, size_t nvalues,
+                        int encoding)
+{
+    struct tc_w tw;
+    sl_buf_reset(hdr);
+    tc_w_init(&tw, hdr);
+    tc_w_i32(&tw, 1, type);
+    tc_w_i32(&tw, 2, (int32_t)unc);
+    tc_w_i32(&tw, 3, (int32_t)comp);
+    if (type == PQ_PAGE_DATA) {
+        tc_w_struct_begin(&tw, 5);
+        tc_w_i32(&tw, 1, (int32_t)nvalues);
+        tc_w_i32(&tw, 2, encoding);
+        tc_w_i32(&tw, 3, PQ_ENC_RLE);
+        tc_w_i32(&tw, 4, PQ_ENC_RLE);
+        tc_w_struct_end(&tw);
+    } else {
+        tc_w_struct_begin(&tw, 7);
+        tc_w_i32(&tw, 1, (int32_t)nvalues);
+        tc_w_i32(&tw, 2, PQ_ENC_PLAIN);
+        tc_w_struct_end(&tw);
+    }
+    sl_buf_u8(hdr, TC_STOP);
+}
+
+static int flush_page(struct pq_writer *w, struct wcol *col, struct sl_error *err)
+{
+    if (col->page_rows == 0)
+        return SL_OK;
+    struct sl_buf *body = &w->body;
+    sl_buf_reset(body);
+    if (!col->required) {
+        sl_buf_le32(body, 0);
+        size_t start = body->len;
+        pq_rle_encode(col->defs, col->page_rows, 1, body);
+        put_le32(body->data + start - 4, (uint32_t)(body->len - start));
+    }
+    bool dict = col->dict_on;
+    if (dict) {
+        int width = pq_bit_width(col->ndict ? col->ndict - 1 : 0);
+        if (width < 1)
+            width = 1;
+        sl_buf_u8(body, (uint8_t)width);
+        pq_rle_encode(col->idx, col->nidx, width, body);
+    } else {
+        sl_buf_append(body, col->vals.data, col->vals.len);
+    }
+    if (body->len > PQ_PAGE_MAX)
+        return sl_fail(err, SL_ELIMIT, "cannot write '%s': page of column '%s' over %u bytes",
+                       w->name, col->name, PQ_PAGE_MAX);
+    int rc = pq_compress(&w->codec_ctx, w->codec, w->level, body->data, body->len, &w->cbuf, err);
+    if (rc != SL_OK)
+        return rc;
+    int enc = dict ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN;
+    page_header(&w->hdr, PQ_PAGE_DATA, body->len, w->cbuf.len, col->page_rows, enc);
+    sl_buf_append(&col->pages, w->hdr.data, w->hdr.len);
+    sl_buf_append(&col->pages, w->cbuf.data, w->cbuf.len);
+    col->chunk_unc += (int64_t)(w->hdr.len + body->len);
+    col->encodings |= 1u << enc;
+    if (!col->required)
+        col->encodings |= 1u << PQ_ENC_RLE;
+    if (dict)
+        col->npages_dict++;
+    else
+        col->npages_plain++;
+    /* High-cardinality strings: after the first page, a dictionary that is
+     * most of the values costs more than it saves; go PLAIN for the chunk. */
+    if (dict && !col->dict_tried) {
+        col->dict_tried = true;
+        if (col->nidx >= 1000 && col->ndict * 2 > col->nidx)
+            col->dict_on = false;
+    }
+    col->page_rows = col->page_nulls = 0;
+    col->nidx = 0;
+    col->bool_bits = 0;
+    sl_buf_reset(&col->vals);
+    return SL_OK;
+}
+
+/* ------------------------------------------------------------ MARK: dictionary */
+
+static void dict_grow_slots(struct wcol *col)
+{
+    size_t n = col->nslots * 2;
+    uint32_t *slots = sl_xcalloc(n, sizeof *slots);
+    for (size_t e = 0; e < col->ndict; e++) {
+        size_t i = (size_t)col->dict_hash[e] & (n - 1);
+        while (slots[i])
+            i = (i + 1) & (n - 1);
+        slots[i] = (uint32_t)e + 1;
+    }
+    free(col->slots);
+    col->slots = slots;
+    col->nslots = n;
+}
+
+/* Index of the string in the chunk dictionary, inserting it; -1 when the
+ * dictionary would grow past its cap. *fresh says whether it was new. */
+static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *p, size_t len,
+                          bool *fresh)
+{
+    uint64_t h = pq_hash(p, len);
+    size_t mask = col->nslots - 1;
+    size_t i = (size_t)h & mask;
+    uint32_t e;
+    while ((e = col->slots[i]) != 0) {
+        e--;
+        if (col->dict_hash[e] == h) {
+            const uint8_t *d = col->dict.data + col->dict_off[e];
+            uint32_t dl;
+            memcpy(&dl, d, 4);
+            if (dl == len && memcmp(d + 4, p, len) == 0) {
+                *fresh = false;
+                return e;
+            }
+        }
+        i = (i + 1) & mask;
+    }
+    if (col->dict.len + 4 + len > w->dict_max || col->ndict >= UINT32_MAX / 2)
+        return -1;
+    if (col->ndict == col->dict_cap) {
+        col->dict_cap *= 2;
+        col->dict_off = sl_xrealloc(col->dict_off, col->dict_cap * sizeof *col->dict_off);
+        col->dict_hash = sl_xrealloc(col->dict_hash, col->dict_cap * sizeof *col->dict_hash);
+    }
+    e = (uint32_t)col->ndict++;
+    col->dict_off[e] = (uint32_t)col->dict.len;
+    col->dict_hash[e] = h;
+    sl_buf_le32(&col->dict, (uint32_t)len);
+    sl_buf_append(&col->dict, p, len);
+    col->slots[i] = e + 1;
+    if (col->ndict * 2 > col->nslots)
+        dict_grow_slots(col);
+    *fresh = true;
+    return e;
+}
+
+/* ------------------------------------------------------------ MARK: rows */
+
+static void stats_string(struct wcol *col, const uint8_t *p, size_t len)
+{
+    if (!col->has_mm) {
+        sl_buf_reset(&col->smin);
+        sl_buf_append(&col->smin, p, len);
+        sl_buf_reset(&col->smax);
+        sl_buf_append(&col->smax, p, len);
+        col->has_mm = true;
+        return;
+    }
+    size_t m = len < col->smin.len ? len : col->smin.len;
+    int c = memcmp(p, col->smin.data, m);
+    if (c < 0 || (c == 0 && len < col->smin.len)) {
+        sl_buf_reset(&col->smin);
+        sl_buf_append(&col->smin, p, len);
+        return;
+    }
+    m = len < col->smax.len ? len : col->smax.len;
+    c = memcmp(p, col->smax.data, m);
+    if (c > 0 || (c == 0 && len > col->smax.len)) {
+        sl_buf_reset(&col->smax);
+        sl_buf_append(&col->smax, p, len);
+    }
+}
+
+static int commit_value(struct pq_writer *w, struct wcol *col, struct sl_error *err)
+{
+    switch (col->type) {
+    case PQ_INT64:
+    case PQ_TIMESTAMP: {
+        int64_t v = col->sv.i;
+        sl_buf_le64(&col->vals, (uint64_t)v);
+        if (!col->has_mm) {
+            col->imin = col->imax = v;
+            col->has_mm = true;
+        } else if (v < col->imin) {
+            col->imin = v;
+        } else if (v > col->imax) {
+            col->imax = v;
+        }
+        w->rg_bytes += 8;
+        break;
+    }
+    case PQ_DOUBLE: {
+        double v = col->sv.d;
+        uint64_t bits;
+        memcpy(&bits, &v, 8);
+        sl_buf_le64(&col->vals, bits);
+        if (!isnan(v)) {
+            if (!col->has_mm) {
+                col->dmin = col->dmax = v;
+                col->has_mm = true;
+            } else {
+                if (v < col->dmin || (v == 0 && col->dmin == 0 && signbit(v)))
+                    col->dmin = v;
+                if (v > col->dmax || (v == 0 && col->dmax == 0 && !signbit(v)))
+                    col->dmax = v;
+            }
+        }
+        w->rg_bytes += 8;
+        break;
+    }
+    case PQ_BOOL: {
+        bool v = col->sv.b;
+        if (col->bool_bits % 8 == 0)
+            sl_buf_u8(&col->vals, 0);
+        if (v)
+            col->vals.data[col->vals.len - 1] |= (uint8_t)(1u << (col->bool_bits % 8));
+        col->bool_bits++;
+        if (!col->has_mm) {
+            col->bmin = col->bmax = v;
+            col->has_mm = true;
+        } else {
+            col->bmin = col->bmin && v;
+            col->bmax = col->bmax || v;
+        }
+        w->rg_bytes += 1;
+        break;
+    }
+    case PQ_STRING: {
+        const uint8_t *p = w->stage.data + col->soff;
+        size_t len = col->slen;
+        if (col->dict_on) {
+            bool fresh;
+            int64_t e = dict_index(w, col, p, len, &fresh);
+            if (e < 0) {
+                int rc = flush_page(w, col, err);
+                if (rc != SL_OK)
+                    return rc;
+                col->dict_on = false;
+            } else {
+                col->idx[col->nidx++] = (uint32_t)e;
+                if (fresh)
+                    stats_string(col, p, len);
+            }
+        }
+        if (!col->dict_on) {
+            sl_buf_le32(&col->vals, (uint32_t)len);
+            sl_buf_append(&col->vals, p, len);
+            stats_string(col, p, len);
+        }
+        w->rg_bytes += (int64_t)len + 4;
+        break;
+    }
+    default:
+        break;
+    }
+    return SL_OK;
+}
+
+static int flush_row_group(struct pq_writer *w, struct sl_error *err);
+
+int pq_writer_end_row(struct pq_writer *w, struct sl_error *err)
+{
+    if (w->failed || w->finished)
+        return sl_fail(err, SL_EUSAGE, "cannot add rows to '%s' any more", w->name);
+    for (size_t i = 0; i < w->ncols; i++) {
+        struct wcol *col = &w->cols[i];
+        if (col->required && col->staged != 2) {
+            for (size_t j = 0; j < w->ncols; j++)
+                w->cols[j].staged = 0;
+            sl_buf_reset(&w->stage);
+            return sl_fail(err, SL_EUSAGE, "required column '%s' of '%s' has no value",
+                           col->name, w->name);
+        }
+        if (col->staged == 2 && col->type == PQ_STRING && col->slen > PQ_PAGE_MAX / 2) {
+            for (size_t j = 0; j < w->ncols; j++)
+                w->cols[j].staged = 0;
+            sl_buf_reset(&w->stage);
+            return sl_fail(err, SL_ELIMIT, "cannot write '%s': a value of column '%s' is over %u bytes",
+                           w->name, col->name, PQ_PAGE_MAX / 2);
+        }
+    }
+    int rc = SL_OK;
+    for (size_t i = 0; i < w->ncols && rc == SL_OK; i++) {
+        struct wcol *col = &w->cols[i];
+        if (col->staged == 2) {
+            rc = commit_value(w, col, err);
+            col->defs[col->page_rows++] = 1;
+        } else {
+            col->defs[col->page_rows++] = 0;
+            col->page_nulls++;
+            col->chunk_nulls++;
+        }
+        col->staged = 0;
+        col->chunk_rows++;
+        if (rc == SL_OK &&
+            (col->page_rows >= w->page_rows_max || col->vals.len >= w->page_bytes_max))
+            rc = flush_page(w, col, err);
+    }
+    sl_buf_reset(&w->stage);
+    if (rc != SL_OK) {
+        w->failed = true;
+        return rc;
+    }
+    w->rows++;
+    w->rg_rows++;
+    if ((size_t)w->rg_rows >= w->rg_rows_max || (size_t)w->rg_bytes >= w->rg_bytes_max)
+        return flush_row_group(w, err);
+    return SL_OK;
+}
+
+/* ------------------------------------------------------------ MARK: row groups */
+
+static void encode_stats(struct wcol *col, struct wchunk *c)
+{
+    c->has_mm = col->has_mm;
+    c->min_exact = c->max_exact = true;
+    if (!col->has_mm)
+        return;
+    uint8_t tmp[8];
+    switch (col->type) {
+    case PQ_INT64:
+    case PQ_TIMESTAMP:
+        c->min = sl_xmalloc(8);
+        c->max = sl_xmalloc(8);
+        for (int i = 0; i < 8; i++) {
+            c->min[i] = (uint8_t)((uint64_t)col->imin >> (8 * i));
+            c->max[i] = (uint8_t)((uint64_t)col->imax >> (8 * i));
+        }
+        c->min_len = c->max_len = 8;
+        break;
+    case PQ_DOUBLE: {
+        double mn = col->dmin, mx = col->dmax;
+        if (mn == 0)
+            mn = -0.0;
+        if (mx == 0)
+            mx = 0.0;
+        c->min = sl_xmalloc(8);
+        c->max = sl_xmalloc(8);
+        memcpy(c->min, &mn, 8); /* x86-64 and aarch64 are little-endian */
+        memcpy(c->max, &mx, 8);
+        c->min_len = c->max_len = 8;
+        break;
+    }
+    case PQ_BOOL:
+        tmp[0] = col->bmin;
+        c->min = sl_xmalloc(1);
+        c->min[0] = tmp[0];
+        c->max = sl_xmalloc(1);
+        c->max[0] = col->bmax;
+        c->min_len = c->max_len = 1;
+        break;
+    case PQ_STRING: {
+        size_t n = col->smin.len > PQ_STAT_TRUNC ? PQ_STAT_TRUNC : col->smin.len;
+        c->min = sl_xmalloc(n + 1);
+        memcpy(c->min, col->smin.data, n);
+        c->min_len = n;
+        c->min_exact = n == col->smin.len;
+        n = col->smax.len > PQ_STAT_TRUNC ? PQ_STAT_TRUNC : col->smax.len;
+        c->max = sl_xmalloc(n + 1);
+        memcpy(c->max, col->smax.data, n);
+        c->max_len = n;
+        c->max_exact = n == col->smax.len;
+        if (!c->max_exact) {
+            /* A prefix with its last byte incremented is still an upper bound. */
+            while (c->max_len > 0 && c->max[c->max_len - 1] == 0xff)
+                c->max_len--;
+            if (c->max_len == 0) {
+                c->has_mm = false; /* no short upper bound exists */
+                break;
+            }
+            c->max[c->max_len - 1]++;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static int flush_row_group(struct pq_writer *w, struct sl_error *err)
+{
+    if (w->rg_rows == 0)
+        return SL_OK;
+    for (size_t i = 0; i < w->ncols; i++) {
+        int rc = flush_page(w, &w->cols[i], err);
+        if (rc != SL_OK) {
+            w->failed = true;
+            return rc;
+        }
+    }
+    if (w->nrgs == w->rgs_cap) {
+        w->rgs_cap = w->rgs_cap ? w->rgs_cap * 2 : 8;
+        w->rgs = sl_xrealloc(w->rgs, w->rgs_cap * sizeof *w->rgs);
+    }
+    struct wrg *rg = &w->rgs[w->nrgs++];
+    memset(rg, 0, sizeof *rg);
+    rg->chunks = sl_xcalloc(w->ncols, sizeof *rg->chunks);
+    rg->num_rows = w->rg_rows;
+    rg->file_offset = w->offset;
+    for (size_t i = 0; i < w->ncols; i++) {
+        struct wcol *col = &w->cols[i];
+        struct wchunk *c = &rg->chunks[i];
+        int64_t start = w->offset;
+        int64_t unc = col->chunk_unc;
+        if (col->npages_dict > 0) {
+            int rc = pq_compress(&w->codec_ctx, w->codec, w->level, col->dict.data, col->dict.len,
+                                 &w->cbuf, err);
+            if (rc != SL_OK) {
+                w->failed = true;
+                return rc;
+            }
+            page_header(&w->hdr, PQ_PAGE_DICT, col->dict.len, w->cbuf.len, col->ndict, 0);
+            c->dict_page_offset = w->offset;
+            unc += (int64_t)(w->hdr.len + col->dict.len);
+            if (out_write(w, w->hdr.data, w->hdr.len, err) != SL_OK ||
+                out_write(w, w->cbuf.data, w->cbuf.len, err) != SL_OK)
+                return err ? err->code : SL_EIO;
+            col->encodings |= 1u << PQ_ENC_PLAIN;
+        }
+        c->data_page_offset = w->offset;
+        if (out_write(w, col->pages.data, col->pages.len, err) != SL_OK)
+            return err ? err->code : SL_EIO;
+        c->total_compressed = w->offset - start;
+        c->total_uncompressed = unc;
+        c->num_values = col->chunk_rows;
+        c->nulls = col->chunk_nulls;
+        c->encodings = col->encodings;
+        c->npages_plain = col->npages_plain;
+        c->npages_dict = col->npages_dict;
+        encode_stats(col, c);
+        rg->total_byte_size += unc;
+        rg->total_compressed += c->total_compressed;
+        /* reset the chunk */
+        sl_buf_reset(&col->pages);
+        col->chunk_unc = col->chunk_rows = col->chunk_nulls = 0;
+        col->encodings = 0;
+        col->npages_plain = col->npages_dict = 0;
+        col->has_mm = false;
+        if (col->idx)
+            dict_reset(col, true);
+    }
+    w->rg_rows = 0;
+    w->rg_bytes = 0;
+    return SL_OK;
+}
+
+int pq_writer_flush(struct pq_writer *w, struct sl_error *err)
+{
+    if (w->failed)
+        return sl_fail(err, SL_EIO, "cannot write '%s': earlier write failed", w->name);
+    return flush_row_group(w, err);
+}
+
+int64_t pq_writer_rows(const struct pq_writer *w)
+{
+    return w->rows;
+}
+
+int64_t pq_writer_bytes(const struct pq_writer *w)
+{
+    return w->offset;
+}
+
+/* ------------------------------------------------------------ MARK: footer */
+
+static void json_str(struct sl_buf *b, const char *s)
+{
+    sl_buf_u8(b, '"');
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            sl_buf_appendf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            sl_buf_appendf(b, "\\u%04x", ch);
+        else
+            sl_buf_u8(b, ch);
+    }
+    sl_buf_u8(b, '"');
+}
+
+/* The schema as sluice knows it, for the "sluice.schema" key. */
+static void schema_json(const struct pq_writer *w, struct sl_buf *b)
+{
+    sl_buf_append_str(b, "{\"columns\":[");
+    for (size_t i = 0; i < w->ncols; i++) {
+        const struct wcol *col = &w->cols[i];
+        sl_buf_append_str(b, i ? ",{\"name\":" : "{\"name\":");
+        json_str(b, col->name);
+        sl_buf_appendf(b, ",\"type\":\"%s\"", pq_type_name(col->type));
+        if (col->type == PQ_TIMESTAMP)
+            sl_buf_appendf(b, ",\"unit\":\"%s\"", col->unit == PQ_MILLIS ? "ms" : "us");
+        sl_buf_appendf(b, ",\"nullable\":%s}", col->required ? "false" : "true");
+    }
+    sl_buf_append_str(b, "]}");
+}
+
+static void write_schema(struct pq_writer *w, struct tc_w *tw)
+{
+    tc_w_list(tw, 2, TC_STRUCT, w->ncols + 1);
+    tc_w_struct_begin(tw, 0);
+    tc_w_str(tw, 4, "schema");
+    tc_w_i32(tw, 5, (int32_t)w->ncols);
+    tc_w_struct_end(tw);
+    for (size_t i = 0; i < w->ncols; i++) {
+        struct wcol *col = &w->cols[i];
+        tc_w_struct_begin(tw, 0);
+        tc_w_i32(tw, 1, col->physical);
+        tc_w_i32(tw, 3, col->required ? 0 : 1);
+        tc_w_str(tw, 4, col->name);
+        if (col->type == PQ_STRING) {
+            tc_w_i32(tw, 6, 0); /* UTF8 */
+            tc_w_struct_begin(tw, 10);
+            tc_w_struct_begin(tw, 1); /* STRING */
+            tc_w_struct_end(tw);
+            tc_w_struct_end(tw);
+        } else if (col->type == PQ_TIMESTAMP) {
+            tc_w_i32(tw, 6, col->unit == PQ_MILLIS ? 9 : 10);
+            tc_w_struct_begin(tw, 10);
+            tc_w_struct_begin(tw, 8); /* TIMESTAMP */
+            tc_w_bool(tw, 1, true);   /* isAdjustedToUTC */
+            tc_w_struct_begin(tw, 2); /* unit */
+            tc_w_struct_begin(tw, col->unit == PQ_MILLIS ? 1 : 2);
+            tc_w_struct_end(tw);
+            tc_w_struct_end(tw);
+            tc_w_struct_end(tw);
+            tc_w_struct_end(tw);
+        }
+        tc_w_struct_end(tw);
+    }
+}
+
+static void write_chunk(struct pq_writer *w, struct tc_w *tw, struct wcol *col,
+                        struct wchunk *c)
+{
+    tc_w_struct_begin(tw, 0);    /* ColumnChunk */
+    tc_w_i64(tw, 2, 0);          /* file_offset (required, deprecated meaning) */
+    tc_w_struct_begin(tw, 3);    /* ColumnMetaData */
+    tc_w_i32(tw, 1, col->physical);
+    int nenc = 0;
+    for (int e = 0; e < 32; e++)
+        nenc += (c->encodings >> e) & 1;
+    tc_w_list(tw, 2, TC_I32, (size_t)nenc);
+    for (int e = 0; e < 32; e++)
+        if ((c->encodings >> e) & 1)
+            tc_w_elem_i32(tw, e);
+    tc_w_list(tw, 3, TC_BINARY, 1);
+    tc_w_elem_bin(tw, col->name, strlen(col->name));
+    tc_w_i32(tw, 4, w->codec);
+    tc_w_i64(tw, 5, c->num_values);
+    tc_w_i64(tw, 6, c->total_uncompressed);
+    tc_w_i64(tw, 7, c->total_compressed);
+    tc_w_i64(tw, 9, c->data_page_offset);
+    if (c->dict_page_offset)
+        tc_w_i64(tw, 11, c->dict_page_offset);
+    tc_w_struct_begin(tw, 12); /* Statistics */
+    bool signed_order = col->type != PQ_STRING;
+    if (c->has_mm && signed_order) {
+        tc_w_bin(tw, 1, c->max, c->max_len);
+        tc_w_bin(tw, 2, c->min, c->min_len);
+    }
+    tc_w_i64(tw, 3, c->nulls);
+    if (c->has_mm) {
+        tc_w_bin(tw, 5, c->max, c->max_len);
+        tc_w_bin(tw, 6, c->min, c->min_len);
+        tc_w_bool(tw, 7, c->max_exact);
+        tc_w_bool(tw, 8, c->min_exact);
+    }
+    tc_w_struct_end(tw);
+    /* encoding_stats: what kinds of pages the chunk holds */
+    size_t nstats = (c->dict_page_offset ? 1 : 0) + (c->npages_dict ? 1 : 0) +
+                    (c->npages_plain ? 1 : 0);
+    tc_w_list(tw, 13, TC_STRUCT, nstats);
+    if (c->dict_page_offset) {
+        tc_w_struct_begin(tw, 0);
+        tc_w_i32(tw, 1, PQ_PAGE_DICT);
+        tc_w_i32(tw, 2, PQ_ENC_PLAIN);
+        tc_w_i32(tw, 3, 1);
+        tc_w_struct_end(tw);
+    }
+    if (c->npages_dict) {
+        tc_w_struct_begin(tw, 0);
+        tc_w_i32(tw, 1, PQ_PAGE_DATA);
+        tc_w_i32(tw, 2, PQ_ENC_RLE_DICTIONARY);
+        tc_w_i32(tw, 3, c->npages_dict);
+        tc_w_struct_end(tw);
+    }
+    if (c->npages_plain) {
+        tc_w_struct_begin(tw, 0);
+        tc_w_i32(tw, 1, PQ_PAGE_DATA);
+        tc_w_i32(tw, 2, PQ_ENC_PLAIN);
+        tc_w_i32(tw, 3, c->npages_plain);
+        tc_w_struct_end(tw);
+    }
+    tc_w_struct_end(tw); /* ColumnMetaData */
+    tc_w_struct_end(tw); /* ColumnChunk */
+}
+
+int pq_writer_finish(struct pq_writer *w, struct sl_error *err)
+{
+    if (w->finished)
+        return sl_fail(err, SL_EUSAGE, "'%s' is already finished", w->name);
+    int rc = pq_writer_flush(w, err);
+    if (rc != SL_OK)
+        return rc;
+    w->finished = true;
+    struct sl_buf meta, sj;
+    sl_buf_init(&meta, 0);
+    sl_buf_init(&sj, 0);
+    schema_json(w, &sj);
+    struct tc_w tw;
+    tc_w_init(&tw, &meta);
+    tc_w_i32(&tw, 1, 1);
+    write_schema(w, &tw);
+    tc_w_i64(&tw, 3, w->rows);
+    tc_w_list(&tw, 4, TC_STRUCT, w->nrgs);
+    for (size_t r = 0; r < w->nrgs; r++) {
+        struct wrg *rg = &w->rgs[r];
+        tc_w_struct_begin(&tw, 0);
+        tc_w_list(&tw, 1, TC_STRUCT, w->ncols);
+        for (size_t i = 0; i < w->ncols; i++)
+            write_chunk(w, &tw, &w->cols[i], &rg->chunks[i]);
+        tc_w_i64(&tw, 2, rg->total_byte_size);
+        tc_w_i64(&tw, 3, rg->num_rows);
+        tc_w_i64(&tw, 5, rg->file_offset);
+        tc_w_i64(&tw, 6, rg->total_compressed);
+        tc_w_struct_end(&tw);
+    }
+    tc_w_list(&tw, 5, TC_STRUCT, w->nkv + 1);
+    tc_w_struct_begin(&tw, 0);
+    tc_w_str(&tw, 1, "sluice.schema");
+    tc_w_bin(&tw, 2, sj.data, sj.len);
+    tc_w_struct_end(&tw);
+    for (size_t i = 0; i < w->nkv; i++) {
+        tc_w_struct_begin(&tw, 0);
+        tc_w_str(&tw, 1, w->kv[i].key);
+        if (w->kv[i].value)
+            tc_w_str(&tw, 2, w->kv[i].value);
+        tc_w_struct_end(&tw);
+    }
+    tc_w_str(&tw, 6, w->created_by);
+    tc_w_list(&tw, 7, TC_STRUCT, w->ncols);
+    for (size_t i = 0; i < w->ncols; i++) {
+        tc_w_struct_begin(&tw, 0);
+        tc_w_struct_begin(&tw, 1); /* TYPE_ORDER */
+        tc_w_struct_end(&tw);
+        tc_w_struct_end(&tw);
+    }
+    sl_buf_u8(&meta, TC_STOP);
+    sl_buf_le32(&meta, (uint32_t)meta.len);
+    sl_buf_append(&meta, "PAR1", 4);
+    rc = out_write(w, meta.data, meta.len, err);
+    sl_buf_release(&meta);
+    sl_buf_release(&sj);
+    return rc;
+}

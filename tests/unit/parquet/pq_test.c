@@ -1,0 +1,727 @@
+/*
+ * pq_test.c: tests of src/parquet: known byte vectors from the format brief
+ * first (thrift, RLE hybrid, delta, the worked example page), then
+ * properties: random tables written with every codec and read back equal,
+ * with statistics that bound the values, and corrupted files that fail
+ * cleanly instead of crashing.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "check.h"
+#include "parquet/pq.h"
+#include "parquet/pq_int.h"
+
+static uint64_t rng_state = 0x243f6a8885a308d3ull;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* ------------------------------------------------------------ known vectors */
+
+static void test_thrift_writes_short_and_long_field_headers(void)
+{
+    struct sl_buf b;
+    sl_buf_init(&b, 0);
+    struct tc_w w;
+    tc_w_init(&w, &b);
+    tc_w_i32(&w, 1, 5);       /* 15 0a */
+    tc_w_i32(&w, 30, -1);     /* long form: 05 3c 01 */
+    tc_w_bool(&w, 31, true);  /* 11 */
+    tc_w_struct_begin(&w, 32);/* 1c */
+    tc_w_struct_end(&w);      /* 00 */
+    sl_buf_u8(&b, 0);
+    const uint8_t want[] = { 0x15, 0x0a, 0x05, 0x3c, 0x01, 0x11, 0x1c, 0x00, 0x00 };
+    CHECK_INT(b.len, sizeof want);
+    CHECK_MEM(b.data, want, sizeof want);
+
+    struct tc_r r = { sl_cur_make(sl_buf_slice(&b)), 0 };
+    int16_t last = 0, id;
+    CHECK_INT(tc_r_field(&r, &last, &id), TC_I32);
+    CHECK_INT(id, 1);
+    CHECK_INT(tc_r_i32(&r), 5);
+    CHECK_INT(tc_r_field(&r, &last, &id), TC_I32);
+    CHECK_INT(id, 30);
+    CHECK_INT(tc_r_i32(&r), -1);
+    CHECK_INT(tc_r_field(&r, &last, &id), TC_TRUE);
+    CHECK_INT(tc_r_field(&r, &last, &id), TC_STRUCT);
+    tc_r_skip(&r, TC_STRUCT);
+    CHECK_INT(tc_r_field(&r, &last, &id), TC_STOP);
+    CHECK(!r.cur.failed);
+    sl_buf_release(&b);
+}
+
+static void test_thrift_skip_rejects_deep_nesting(void)
+{
+    uint8_t deep[200];
+    for (int i = 0; i < 200; i++)
+        deep[i] = 0x1c; /* field +1, struct: nests forever */
+    struct tc_r r = { sl_cur_make(sl_slice_make(deep, sizeof deep)), 0 };
+    tc_r_skip(&r, TC_STRUCT);
+    CHECK(r.cur.failed);
+    /* a list claiming more elements than bytes left */
+    const uint8_t big[] = { 0xf5, 0xff, 0xff, 0xff, 0x0f };
+    struct tc_r r2 = { sl_cur_make(sl_slice_make(big, sizeof big)), 0 };
+    int et;
+    tc_r_list(&r2, &et);
+    CHECK(r2.cur.failed);
+}
+
+static void test_rle_bitpacked_width3_matches_spec_bytes(void)
+{
+    uint32_t v[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+    struct sl_buf b;
+    sl_buf_init(&b, 0);
+    pq_rle_encode(v, 8, 3, &b);
+    const uint8_t want[] = { 0x03, 0x88, 0xc6, 0xfa };
+    CHECK_INT(b.len, sizeof want);
+    CHECK_MEM(b.data, want, sizeof want);
+    uint32_t back[8];
+    CHECK_INT(pq_rle_decode(sl_buf_slice(&b), 3, back, 8), SL_OK);
+    CHECK_MEM(back, v, sizeof v);
+    sl_buf_release(&b);
+}
+
+static void test_rle_roundtrips_random_runs_at_every_width(void)
+{
+    struct sl_buf b;
+    sl_buf_init(&b, 0);
+    uint32_t *v = sl_xmalloc(5000 * sizeof *v), *back = sl_xmalloc(5000 * sizeof *v);
+    for (int width = 1; width <= 32; width++) {
+        for (int trial = 0; trial < 5; trial++) {
+            size_t n = rnd() % 5000;
+            uint64_t mask = width == 32 ? 0xffffffffull : (1ull << width) - 1;
+            for (size_t i = 0; i < n;) {
+                size_t run = rnd() % 3 ? 1 : rnd() % 40 + 1;
+                uint32_t x = (uint32_t)(rnd() & mask);
+                for (size_t k = 0; k < run && i < n; k++)
+                    v[i++] = x;
+            }
+            sl_buf_reset(&b);
+            pq_rle_encode(v, n, width, &b);
+            CHECK_INT(pq_rle_decode(sl_buf_slice(&b), width, back, n), SL_OK);
+            CHECK(n == 0 || memcmp(v, back, n * sizeof *v) == 0);
+        }
+    }
+    /* truncated input fails instead of reading past the end */
+    uint32_t x[16];
+    const uint8_t bad[] = { 0x05, 0xff };
+    CHECK_INT(pq_rle_decode(sl_slice_make(bad, sizeof bad), 8, x, 16), SL_ECORRUPT);
+    free(v);
+    free(back);
+    sl_buf_release(&b);
+}
+
+static void test_delta_binary_packed_decodes_spec_example(void)
+{
+    const uint8_t in[] = { 0x80, 0x01, 0x04, 0x05, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00 };
+    int64_t out[5];
+    size_t used;
+    CHECK_INT(pq_delta_decode(sl_slice_make(in, sizeof in), out, 5, &used), SL_OK);
+    for (int i = 0; i < 5; i++)
+        CHECK_INT(out[i], i + 1);
+    CHECK_INT(used, sizeof in);
+}
+
+/* ------------------------------------------------------------ worked example */
+
+static void test_writer_emits_the_worked_example_page(void)
+{
+    struct pq_column_def def = { "i", PQ_INT64, 0, false };
+    struct pq_writer_opts o = { 0 };
+    o.use_codec = true;
+    o.codec = PQ_UNCOMPRESSED;
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    struct sl_error err = { 0 };
+    struct pq_writer *w = pq_writer_open_buf(&file, &def, 1, &o, &err);
+    CHECK(w != NULL);
+    int64_t vals[5] = { 1, 0, 3, 0, 5 };
+    for (int i = 0; i < 5; i++) {
+        if (i % 2 == 0)
+            pq_writer_set_int64(w, 0, vals[i]);
+        CHECK_INT(pq_writer_end_row(w, &err), SL_OK);
+    }
+    CHECK_INT(pq_writer_finish(w, &err), SL_OK);
+    pq_writer_free(w);
+    const uint8_t page[] = { 0x15, 0x00, 0x15, 0x3c, 0x15, 0x3c, 0x2c, 0x15, 0x0a, 0x15, 0x00,
+                             0x15, 0x06, 0x15, 0x06, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x03,
+                             0x15, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0,
+                             0, 0, 0, 0 };
+    CHECK(file.len > 4 + sizeof page);
+    CHECK_MEM(file.data, "PAR1", 4);
+    CHECK_MEM(file.data + 4, page, sizeof page);
+
+    struct pq_file *f = pq_file_open_mem(file.data, file.len, "example", &err);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INT(f->num_rows, 5);
+        CHECK_INT(f->nrow_groups, 1);
+        const struct pq_chunk *ch = &f->row_groups[0].chunks[0];
+        CHECK_INT(ch->compressed_size, 47);
+        CHECK_INT(ch->uncompressed_size, 47);
+        CHECK_INT(ch->data_page_offset, 4);
+        CHECK(ch->stats.has_min_max);
+        CHECK_INT(ch->stats.min.i, 1);
+        CHECK_INT(ch->stats.max.i, 5);
+        CHECK_INT(ch->stats.null_count, 2);
+        CHECK_STR(f->created_by, "sluice version " "0.1.0" " (build sluice)");
+        pq_file_free(f);
+    }
+    sl_buf_release(&file);
+}
+
+/* ------------------------------------------------------------ random tables */
+
+struct tcol {
+    struct pq_column_def def;
+    uint8_t *valid;
+    int64_t *i;
+    double *d;
+    char **s;
+    size_t *slen;
+};
+
+static char *rand_string(size_t *len, int mode)
+{
+    static const char *const pool[] = { "", "a", "default", "purchase_sword", "héllo wörld",
+                                        "日本語テキスト", "emoji 🗡️", "Mozilla/5.0 (X11; Linux)" };
+    if (mode == 0) { /* low cardinality */
+        const char *s = pool[rnd() % 8];
+        *len = strlen(s);
+        return sl_xstrdup(s);
+    }
+    size_t n = rnd() % (mode == 2 ? 300 : 40);
+    char *s = sl_xmalloc(n + 1);
+    for (size_t k = 0; k < n; k++)
+        s[k] = (char)(' ' + rnd() % 94);
+    s[n] = 0;
+    *len = n;
+    return s;
+}
+
+static void table_free(struct tcol *t, size_t ncols, size_t nrows)
+{
+    for (size_t c = 0; c < ncols; c++) {
+        if (t[c].s)
+            for (size_t r = 0; r < nrows; r++)
+                free(t[c].s[r]);
+        free(t[c].s);
+        free(t[c].slen);
+        free(t[c].valid);
+        free(t[c].i);
+        free(t[c].d);
+        free((char *)t[c].def.name);
+    }
+    free(t);
+}
+
+/* Make a random table: null rate per column 0, ~30% or 100%. */
+static struct tcol *table_make(size_t ncols, size_t nrows)
+{
+    struct tcol *t = sl_xcalloc(ncols, sizeof *t);
+    for (size_t c = 0; c < ncols; c++) {
+        char name[32];
+        snprintf(name, sizeof name, "c%zu", c);
+        t[c].def.name = sl_xstrdup(name);
+        t[c].def.type = (enum pq_type)(1 + rnd() % 5);
+        if (t[c].def.type == PQ_TIMESTAMP)
+            t[c].def.unit = rnd() % 2 ? PQ_MILLIS : PQ_MICROS;
+        t[c].def.required = rnd() % 4 == 0;
+        int nullmode = t[c].def.required ? 0 : (int)(rnd() % 3);
+        int smode = (int)(rnd() % 3);
+        t[c].valid = sl_xmalloc(nrows + 1);
+        t[c].i = sl_xcalloc(nrows + 1, sizeof *t[c].i);
+        t[c].d = sl_xcalloc(nrows + 1, sizeof *t[c].d);
+        if (t[c].def.type == PQ_STRING) {
+            t[c].s = sl_xcalloc(nrows + 1, sizeof *t[c].s);
+            t[c].slen = sl_xcalloc(nrows + 1, sizeof *t[c].slen);
+        }
+        for (size_t r = 0; r < nrows; r++) {
+            bool v = nullmode == 0 ? true : nullmode == 2 ? false : rnd() % 10 >= 3;
+            t[c].valid[r] = v;
+            if (!v)
+                continue;
+            switch (t[c].def.type) {
+            case PQ_BOOL: t[c].i[r] = rnd() % 2; break;
+            case PQ_INT64:
+            case PQ_TIMESTAMP:
+                t[c].i[r] = rnd() % 2 ? (int64_t)(rnd() % 100) - 50 : (int64_t)rnd();
+                break;
+            case PQ_DOUBLE: {
+                uint64_t k = rnd() % 20;
+                t[c].d[r] = k == 0 ? -0.0 : k == 1 ? 0.0 : k == 2 ? INFINITY
+                                            : ((double)(int64_t)rnd()) / 1e6;
+                break;
+            }
+            case PQ_STRING: t[c].s[r] = rand_string(&t[c].slen[r], smode); break;
+            default: break;
+            }
+        }
+    }
+    return t;
+}
+
+static struct pq_column_def *table_defs(struct tcol *t, size_t ncols)
+{
+    struct pq_column_def *defs = sl_xcalloc(ncols, sizeof *defs);
+    for (size_t c = 0; c < ncols; c++)
+        defs[c] = t[c].def;
+    return defs;
+}
+
+static int table_write(struct tcol *t, size_t ncols, size_t nrows, const struct pq_writer_opts *o,
+                       struct sl_buf *file)
+{
+    struct sl_error err = { 0 };
+    struct pq_column_def *defs = table_defs(t, ncols);
+    struct pq_writer *w = pq_writer_open_buf(file, defs, ncols, o, &err);
+    free(defs);
+    if (!w) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        return -1;
+    }
+    for (size_t r = 0; r < nrows; r++) {
+        for (size_t c = 0; c < ncols; c++) {
+            if (!t[c].valid[r]) {
+                if (rnd() % 2)
+                    pq_writer_set_null(w, c);
+                continue;
+            }
+            switch (t[c].def.type) {
+            case PQ_BOOL: pq_writer_set_bool(w, c, t[c].i[r] != 0); break;
+            case PQ_INT64:
+            case PQ_TIMESTAMP: pq_writer_set_int64(w, c, t[c].i[r]); break;
+            case PQ_DOUBLE: pq_writer_set_double(w, c, t[c].d[r]); break;
+            case PQ_STRING: pq_writer_set_string(w, c, t[c].s[r], t[c].slen[r]); break;
+            default: break;
+            }
+        }
+        if (pq_writer_end_row(w, &err) != SL_OK) {
+            fprintf(stderr, "end_row: %s\n", err.msg);
+            pq_writer_free(w);
+            return -1;
+        }
+    }
+    int rc = pq_writer_finish(w, &err);
+    pq_writer_free(w);
+    return rc;
+}
+
+/* Read every column back and compare; check stats bound the values. */
+static int table_check(struct tcol *t, size_t ncols, size_t nrows, const struct sl_buf *file)
+{
+    struct sl_error err = { 0 };
+    struct pq_file *f = pq_file_open_mem(file->data, file->len, "t", &err);
+    if (!f) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        return -1;
+    }
+    int bad = 0;
+    if ((size_t)f->num_rows != nrows || f->ncols != ncols)
+        bad++;
+    size_t base = 0;
+    for (size_t g = 0; g < f->nrow_groups && !bad; g++) {
+        size_t rows = (size_t)f->row_groups[g].num_rows;
+        for (size_t c = 0; c < ncols && !bad; c++) {
+            const struct pq_column *pc = &f->cols[c];
+            if (pc->type != t[c].def.type || pc->required != t[c].def.required ||
+                strcmp(pc->name, t[c].def.name) != 0) {
+                bad++;
+                break;
+            }
+            if (pc->type == PQ_TIMESTAMP && pc->unit != (t[c].def.unit ? t[c].def.unit : PQ_MICROS))
+                bad++;
+            const struct pq_stats *st = &f->row_groups[g].chunks[c].stats;
+            struct pq_column_reader *r = pq_column_reader_new(f, g, c, &err);
+            if (!r) {
+                fprintf(stderr, "reader: %s\n", err.msg);
+                bad++;
+                break;
+            }
+            size_t done = 0, nulls = 0;
+            while (done < rows) {
+                struct pq_batch b;
+                int64_t n = pq_column_reader_read(r, 1 + rnd() % 3000, &b, &err);
+                if (n <= 0) {
+                    fprintf(stderr, "read: %lld %s\n", (long long)n, err.msg);
+                    bad++;
+                    break;
+                }
+                for (size_t k = 0; k < (size_t)n; k++) {
+                    size_t row = base + done + k;
+                    if (b.valid[k] != t[c].valid[row]) {
+                        fprintf(stderr, "col %zu row %zu: valid %d want %d\n", c, row,
+                                b.valid[k], t[c].valid[row]);
+                        bad++;
+                        break;
+                    }
+                    if (!b.valid[k]) {
+                        nulls++;
+                        continue;
+                    }
+                    bool ok = true;
+                    switch (pc->type) {
+                    case PQ_BOOL:
+                        ok = b.b[k] == t[c].i[row];
+                        if (st->has_min_max)
+                            ok = ok && b.b[k] >= st->min.b && b.b[k] <= st->max.b;
+                        break;
+                    case PQ_INT64:
+                    case PQ_TIMESTAMP:
+                        ok = b.i64[k] == t[c].i[row] &&
+                             (!st->has_min_max || (b.i64[k] >= st->min.i && b.i64[k] <= st->max.i));
+                        break;
+                    case PQ_DOUBLE:
+                        ok = memcmp(&b.f64[k], &t[c].d[row], 8) == 0 &&
+                             (!st->has_min_max || (b.f64[k] >= st->min.d && b.f64[k] <= st->max.d));
+                        break;
+                    case PQ_STRING: {
+                        ok = b.str[k].len == t[c].slen[row] &&
+                             (b.str[k].len == 0 || memcmp(b.str[k].p, t[c].s[row], b.str[k].len) == 0);
+                        if (st->has_min_max) {
+                            struct sl_slice v = b.str[k], mn = st->min.s, mx = st->max.s;
+                            size_t m1 = v.len < mn.len ? v.len : mn.len;
+                            int c1 = m1 ? memcmp(v.p, mn.p, m1) : 0;
+                            size_t m2 = v.len < mx.len ? v.len : mx.len;
+                            int c2 = m2 ? memcmp(v.p, mx.p, m2) : 0;
+                            ok = ok && (c1 > 0 || (c1 == 0 && v.len >= mn.len));
+                            ok = ok && (c2 < 0 || (c2 == 0 && (v.len <= mx.len || !st->max_exact)));
+                        }
+                        break;
+                    }
+                    default: break;
+                    }
+                    if (!ok) {
+                        fprintf(stderr, "col %zu (%s) row %zu differs\n", c, pq_type_name(pc->type), row);
+                        bad++;
+                        break;
+                    }
+                }
+                done += (size_t)n;
+                if (bad)
+                    break;
+            }
+            if (!st->has_null_count || (size_t)st->null_count != nulls) {
+                fprintf(stderr, "col %zu: null_count %lld want %zu\n", c, (long long)st->null_count, nulls);
+                bad++;
+            }
+            if (nulls == rows && st->has_min_max)
+                bad++;
+            struct pq_batch b;
+            if (pq_column_reader_read(r, 10, &b, &err) != 0)
+                bad++;
+            pq_column_reader_free(r);
+        }
+        base += rows;
+    }
+    if (!bad && base != nrows)
+        bad++;
+    pq_file_free(f);
+    return bad ? -1 : 0;
+}
+
+static void roundtrip(size_t ncols, size_t nrows, struct pq_writer_opts *o)
+{
+    struct tcol *t = table_make(ncols, nrows);
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    CHECK_INT(table_write(t, ncols, nrows, o, &file), SL_OK);
+    CHECK_INT(table_check(t, ncols, nrows, &file), 0);
+    sl_buf_release(&file);
+    table_free(t, ncols, nrows);
+}
+
+static void test_random_tables_roundtrip_with_every_codec(void)
+{
+    const int codecs[] = { PQ_UNCOMPRESSED, PQ_SNAPPY, PQ_GZIP, PQ_ZSTD };
+    for (int ci = 0; ci < 4; ci++) {
+        for (int trial = 0; trial < 6; trial++) {
+            struct pq_writer_opts o = { 0 };
+            o.use_codec = true;
+            o.codec = (enum pq_codec)codecs[ci];
+            o.no_dictionary = trial % 3 == 2;
+            if (trial % 2) {
+                o.page_rows = 1 + rnd() % 500;
+                o.row_group_rows = 1 + rnd() % 3000;
+                o.dict_max_bytes = 1 + rnd() % 2000;
+            }
+            roundtrip(1 + rnd() % 12, rnd() % 5000, &o);
+        }
+    }
+}
+
+static void test_empty_table_has_schema_and_no_row_groups(void)
+{
+    struct pq_writer_opts o = { 0 };
+    struct tcol *t = table_make(4, 0);
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    CHECK_INT(table_write(t, 4, 0, &o, &file), SL_OK);
+    struct sl_error err = { 0 };
+    struct pq_file *f = pq_file_open_mem(file.data, file.len, "empty", &err);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INT(f->num_rows, 0);
+        CHECK_INT(f->nrow_groups, 0);
+        CHECK_INT(f->ncols, 4);
+        pq_file_free(f);
+    }
+    sl_buf_release(&file);
+    table_free(t, 4, 0);
+}
+
+static void test_long_strings_over_one_mib_roundtrip(void)
+{
+    struct pq_column_def def[2] = { { "s", PQ_STRING, 0, false }, { "n", PQ_INT64, 0, true } };
+    size_t big = (3u << 20) / 2;
+    char *s = sl_xmalloc(big);
+    for (size_t k = 0; k < big; k++)
+        s[k] = (char)('a' + k % 26);
+    const int codecs[] = { PQ_UNCOMPRESSED, PQ_SNAPPY, PQ_GZIP, PQ_ZSTD };
+    for (int ci = 0; ci < 4; ci++) {
+        struct pq_writer_opts o = { 0 };
+        o.use_codec = true;
+        o.codec = (enum pq_codec)codecs[ci];
+        struct sl_buf file;
+        sl_buf_init(&file, 0);
+        struct sl_error err = { 0 };
+        struct pq_writer *w = pq_writer_open_buf(&file, def, 2, &o, &err);
+        for (int r = 0; r < 5; r++) {
+            if (r != 2)
+                pq_writer_set_string(w, 0, s, big - (size_t)r);
+            pq_writer_set_int64(w, 1, r);
+            CHECK_INT(pq_writer_end_row(w, &err), SL_OK);
+        }
+        CHECK_INT(pq_writer_finish(w, &err), SL_OK);
+        pq_writer_free(w);
+        struct pq_file *f = pq_file_open_mem(file.data, file.len, "long", &err);
+        CHECK(f != NULL);
+        if (f) {
+            const struct pq_stats *st = &f->row_groups[0].chunks[0].stats;
+            CHECK(st->has_min_max);
+            CHECK(!st->min_exact && !st->max_exact);
+            CHECK_INT(st->min.s.len, PQ_STAT_TRUNC);
+            size_t cols[2] = { 0, 1 };
+            struct pq_rows *rows = pq_rows_new(f, 0, cols, 2, &err);
+            int r = 0;
+            while (rows && pq_rows_next(rows, &err) == 1) {
+                struct pq_value v = pq_rows_value(rows, 0);
+                CHECK(v.null == (r == 2));
+                if (!v.null) {
+                    CHECK_INT(v.s.len, big - (size_t)r);
+                    CHECK(memcmp(v.s.p, s, v.s.len) == 0);
+                }
+                CHECK_INT(pq_rows_value(rows, 1).i, r);
+                r++;
+            }
+            CHECK_INT(r, 5);
+            pq_rows_free(rows);
+            pq_file_free(f);
+        }
+        sl_buf_release(&file);
+    }
+    free(s);
+}
+
+static void test_dictionary_falls_back_to_plain_when_too_big(void)
+{
+    struct pq_column_def def = { "s", PQ_STRING, 0, false };
+    struct pq_writer_opts o = { 0 };
+    o.dict_max_bytes = 4096;
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    struct sl_error err = { 0 };
+    struct pq_writer *w = pq_writer_open_buf(&file, &def, 1, &o, &err);
+    char tmp[32];
+    for (int r = 0; r < 3000; r++) {
+        int n = snprintf(tmp, sizeof tmp, "value-%d", r < 100 ? r % 7 : r);
+        pq_writer_set_string(w, 0, tmp, (size_t)n);
+        CHECK_INT(pq_writer_end_row(w, &err), SL_OK);
+    }
+    CHECK_INT(pq_writer_finish(w, &err), SL_OK);
+    pq_writer_free(w);
+    struct pq_file *f = pq_file_open_mem(file.data, file.len, "fallback", &err);
+    CHECK(f != NULL);
+    if (f) {
+        const struct pq_chunk *ch = &f->row_groups[0].chunks[0];
+        CHECK(ch->encodings & (1u << PQ_ENC_RLE_DICTIONARY));
+        CHECK(ch->encodings & (1u << PQ_ENC_PLAIN));
+        CHECK(ch->dictionary_page_offset > 0);
+        struct pq_column_reader *r = pq_column_reader_new(f, 0, 0, &err);
+        struct pq_batch b;
+        CHECK_INT(pq_column_reader_read(r, 5000, &b, &err), 3000);
+        for (int i = 0; i < 3000; i++) {
+            int n = snprintf(tmp, sizeof tmp, "value-%d", i < 100 ? i % 7 : i);
+            CHECK(b.str[i].len == (size_t)n && memcmp(b.str[i].p, tmp, (size_t)n) == 0);
+        }
+        pq_column_reader_free(r);
+        pq_file_free(f);
+    }
+    sl_buf_release(&file);
+}
+
+static void test_required_column_left_null_fails_the_row(void)
+{
+    struct pq_column_def def[2] = { { "a", PQ_INT64, 0, true }, { "b", PQ_INT64, 0, false } };
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    struct sl_error err = { 0 };
+    struct pq_writer *w = pq_writer_open_buf(&file, def, 2, NULL, &err);
+    pq_writer_set_int64(w, 1, 7);
+    CHECK_INT(pq_writer_end_row(w, &err), SL_EUSAGE);
+    CHECK(strstr(err.msg, "'a'") != NULL);
+    pq_writer_set_int64(w, 0, 1);
+    struct sl_error err2 = { 0 };
+    CHECK_INT(pq_writer_end_row(w, &err2), SL_OK);
+    CHECK_INT(pq_writer_finish(w, &err2), SL_OK);
+    CHECK_INT(pq_writer_rows(w), 1);
+    pq_writer_free(w);
+    sl_buf_release(&file);
+}
+
+static void test_bad_schemas_are_usage_errors(void)
+{
+    struct pq_column_def dup[2] = { { "a", PQ_INT64, 0, false }, { "a", PQ_BOOL, 0, false } };
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    struct sl_error err = { 0 };
+    CHECK(pq_writer_open_buf(&file, dup, 2, NULL, &err) == NULL);
+    CHECK_INT(err.code, SL_EUSAGE);
+    struct sl_error err2 = { 0 };
+    CHECK(pq_writer_open_buf(&file, dup, 0, NULL, &err2) == NULL);
+    CHECK_INT(err2.code, SL_EUSAGE);
+    sl_buf_release(&file);
+}
+
+static void test_row_groups_split_by_rows_and_stats_per_group(void)
+{
+    struct pq_column_def def = { "n", PQ_INT64, 0, false };
+    struct pq_writer_opts o = { 0 };
+    o.row_group_rows = 100;
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    struct sl_error err = { 0 };
+    struct pq_writer *w = pq_writer_open_buf(&file, &def, 1, &o, &err);
+    for (int r = 0; r < 250; r++) {
+        pq_writer_set_int64(w, 0, r);
+        pq_writer_end_row(w, &err);
+    }
+    pq_writer_finish(w, &err);
+    pq_writer_free(w);
+    struct pq_file *f = pq_file_open_mem(file.data, file.len, "rg", &err);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INT(f->nrow_groups, 3);
+        CHECK_INT(f->row_groups[2].num_rows, 50);
+        CHECK_INT(f->row_groups[1].chunks[0].stats.min.i, 100);
+        CHECK_INT(f->row_groups[1].chunks[0].stats.max.i, 199);
+        CHECK_INT(pq_file_column_index(f, "N"), 0);
+        CHECK_INT(pq_file_column_index(f, "x"), -1);
+        pq_file_free(f);
+    }
+    sl_buf_release(&file);
+}
+
+static void test_corrupted_files_fail_without_crashing(void)
+{
+    struct tcol *t = table_make(6, 700);
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    struct pq_writer_opts o = { 0 };
+    o.page_rows = 100;
+    CHECK_INT(table_write(t, 6, 700, &o, &file), SL_OK);
+    uint8_t *copy = sl_xmalloc(file.len);
+    int opened = 0;
+    for (int trial = 0; trial < 400; trial++) {
+        memcpy(copy, file.data, file.len);
+        size_t len = file.len;
+        int flips = 1 + (int)(rnd() % 4);
+        for (int k = 0; k < flips; k++)
+            copy[rnd() % len] ^= (uint8_t)(1u << (rnd() % 8));
+        if (trial % 5 == 0)
+            len = rnd() % len;
+        struct sl_error err = { 0 };
+        struct pq_file *f = pq_file_open_mem(copy, len, "bad.parquet", &err);
+        if (!f) {
+            CHECK(strstr(err.msg, "bad.parquet") != NULL);
+            continue;
+        }
+        opened++;
+        for (size_t g = 0; g < f->nrow_groups; g++)
+            for (size_t c = 0; c < f->ncols; c++) {
+                struct pq_column_reader *r = pq_column_reader_new(f, g, c, &err);
+                struct pq_batch b;
+                while (r && pq_column_reader_read(r, 256, &b, &err) > 0)
+                    ;
+                pq_column_reader_free(r);
+            }
+        pq_file_free(f);
+    }
+    CHECK(opened > 0);
+    free(copy);
+    sl_buf_release(&file);
+    table_free(t, 6, 700);
+}
+
+static void test_describe_names_codec_encodings_and_stats(void)
+{
+    struct pq_column_def def[2] = { { "event_type", PQ_STRING, 0, false },
+                                    { "ts", PQ_TIMESTAMP, PQ_MILLIS, false } };
+    struct sl_buf file, out;
+    sl_buf_init(&file, 0);
+    sl_buf_init(&out, 0);
+    struct sl_error err = { 0 };
+    struct pq_writer *w = pq_writer_open_buf(&file, def, 2, NULL, &err);
+    pq_writer_set_string(w, 0, "b", 1);
+    pq_writer_set_int64(w, 1, 1700000000000);
+    pq_writer_end_row(w, &err);
+    pq_writer_set_string(w, 0, "a", 1);
+    pq_writer_end_row(w, &err);
+    pq_writer_finish(w, &err);
+    pq_writer_free(w);
+    struct pq_file *f = pq_file_open_mem(file.data, file.len, "d.parquet", &err);
+    CHECK(f != NULL);
+    if (f) {
+        pq_file_describe(f, &out);
+        const char *s = (const char *)out.data;
+        CHECK(strstr(s, "SNAPPY") != NULL);
+        CHECK(strstr(s, "RLE_DICTIONARY") != NULL);
+        CHECK(strstr(s, "min \"a\", max \"b\"") != NULL);
+        CHECK(strstr(s, "timestamp(ms, utc)") != NULL);
+        CHECK(strstr(s, "sluice.schema") != NULL);
+        pq_file_free(f);
+    }
+    sl_buf_release(&out);
+    sl_buf_release(&file);
+}
+
+int main(void)
+{
+    const char *seed = getenv("PQ_TEST_SEED"); /* default: a fixed seed */
+    if (seed && *seed)
+        rng_state = strtoull(seed, NULL, 0) | 1;
+    RUN(test_thrift_writes_short_and_long_field_headers);
+    RUN(test_thrift_skip_rejects_deep_nesting);
+    RUN(test_rle_bitpacked_width3_matches_spec_bytes);
+    RUN(test_rle_roundtrips_random_runs_at_every_width);
+    RUN(test_delta_binary_packed_decodes_spec_example);
+    RUN(test_writer_emits_the_worked_example_page);
+    RUN(test_random_tables_roundtrip_with_every_codec);
+    RUN(test_empty_table_has_schema_and_no_row_groups);
+    RUN(test_long_strings_over_one_mib_roundtrip);
+    RUN(test_dictionary_falls_back_to_plain_when_too_big);
+    RUN(test_required_column_left_null_fails_the_row);
+    RUN(test_bad_schemas_are_usage_errors);
+    RUN(test_row_groups_split_by_rows_and_stats_per_group);
+    RUN(test_corrupted_files_fail_without_crashing);
+    RUN(test_describe_names_codec_encodings_and_stats);
+    return CHECK_DONE();
+}
