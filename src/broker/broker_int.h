@@ -1,0 +1,182 @@
+/*
+ * broker_int.h: private to src/broker. The broker, its connections, the
+ * request dispatch table and the helpers handlers use to answer.
+ *
+ * Adding an API: write src/broker/handle_<Api>.c with broker_handle_<Api>(),
+ * declare it below, and add a row { key, min, max, handler } to broker_apis[]
+ * in dispatch.c. ApiVersions advertises exactly the rows of that table.
+ */
+#ifndef BROKER_BROKER_INT_H
+#define BROKER_BROKER_INT_H
+
+#include <signal.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/ev.h"
+#include "broker/broker.h"
+#include "kafka/kafka.h"
+
+/* Stop processing a connection's requests while this much output is unsent. */
+#define BROKER_OUT_HIGH_WATER ((size_t)16 << 20)
+
+/* One file range of a Fetch response, sent with sendfile() at out position `at`. */
+struct broker_splice {
+    size_t at;   /* offset in conn->out.data where the file bytes belong */
+    int fd;      /* owned: a dup of the segment file; closed once sent */
+    int64_t pos; /* file position of the next byte to send */
+    size_t len;  /* bytes left to send */
+};
+
+struct broker_req {
+    struct kafka_RequestHeader hdr; /* slices borrow from the connection's rbuf */
+    struct sl_slice body;           /* borrowed: the bytes after the header */
+};
+
+/* A Fetch parked until data arrives or max_wait_ms passes (long polling). */
+struct broker_held {
+    struct broker_req req;          /* borrowed from rbuf, which is frozen meanwhile */
+    struct kafka_FetchRequest fetch; /* decoded; arrays in conn->arena */
+    int64_t timer;                  /* sl_ev timer id of the deadline */
+};
+
+enum broker_conn_state {
+    BROKER_CONN_OPEN,    /* reading and answering requests in order */
+    BROKER_CONN_HELD,    /* a Fetch is parked; later requests wait in rbuf */
+    BROKER_CONN_CLOSING, /* marked; freed in the before-sleep hook */
+};
+
+struct broker_conn {
+    struct broker *b;      /* borrowed: the owner */
+    int fd;                /* owned */
+    enum broker_conn_state state;
+    char peer[64];         /* "ip:port", for log lines */
+    char adv_host[256];    /* host advertised to this client */
+    int adv_port;
+    struct sl_buf rbuf;    /* owned: received bytes, capped at max_request + slack */
+    size_t rpos;           /* start of the first unprocessed frame in rbuf */
+    struct sl_arena arena; /* per-request memory; cleared after each answered request */
+    struct sl_buf out;     /* owned: encoded responses, in request order */
+    size_t out_sent;       /* bytes of out already written to the socket */
+    size_t out_release;    /* bytes of out that may be written (<= out.len): the
+                              rest waits for the group commit */
+    uint64_t out_ticket;   /* log ticket that must be durable before out_release
+                              may advance to out.len; 0 when none is pending */
+    struct broker_splice *splices; /* owned: pending file ranges, ordered by `at` */
+    size_t nsplices, capsplices;
+    struct broker_held *held;      /* owned: the parked Fetch, when state is HELD */
+    bool resume;           /* frames wait in rbuf: process them on the next wakeup */
+    bool want_write;       /* WRITE interest registered */
+    struct broker_conn *prev, *next; /* the broker's list of connections */
+};
+
+struct broker {
+    struct broker_config cfg; /* copy; strings borrowed from the caller */
+    struct log_store *store;  /* owned */
+    struct sl_ev *ev;         /* owned */
+    int listen_fd;            /* owned */
+    int port;                 /* bound port */
+    char listen_host[256];
+    char adv_host[256];       /* from --advertise or the listen address */
+    int adv_port;
+    bool adv_per_conn;        /* wildcard listen, no --advertise: use each conn's local address */
+    char cluster_id[40];
+    struct broker_conn *conns; /* owned: every connection */
+    size_t nconns;
+    size_t nheld;              /* connections in state HELD */
+    bool appended;             /* an append happened since held fetches were checked */
+    bool failed;               /* a log sync failed: stop */
+    struct sl_error fail_err;
+    int64_t retain_timer, flush_timer;
+    uint64_t dump_seq;
+    volatile sig_atomic_t stop_requested;
+};
+
+/* ---- Dispatch ------------------------------------------------------------ */
+
+enum { BROKER_HOLD = 1 }; /* a handler parked the request (long-polling Fetch) */
+
+/*
+ * A handler answers one request: it decodes req->body, appends its response
+ * frame to conn->out with broker_resp_begin/_end (or nothing, for acks=0),
+ * and returns SL_OK, BROKER_HOLD after parking the request in conn->held, or
+ * an sl_err (the connection is then closed with one log line, the message in
+ * err). Handlers run on the loop thread; conn->arena holds their memory.
+ */
+typedef int broker_handler_fn(struct broker_conn *conn, const struct broker_req *req,
+                              struct sl_error *err);
+
+struct broker_api {
+    int16_t api_key;
+    int16_t min_version, max_version; /* advertised = implemented */
+    broker_handler_fn *handle;
+};
+
+extern const struct broker_api broker_apis[];
+extern const size_t broker_napis;
+
+/* The advertised list for ApiVersions, built from broker_apis[]. */
+void broker_api_versions(struct kafka_ApiVersion *out, size_t n);
+
+/* Handle one complete request frame (bytes after the size). */
+int broker_dispatch(struct broker_conn *conn, struct sl_slice frame, struct sl_error *err);
+
+broker_handler_fn broker_handle_ApiVersions;
+broker_handler_fn broker_handle_Metadata;
+broker_handler_fn broker_handle_Produce;
+broker_handler_fn broker_handle_Fetch;
+broker_handler_fn broker_handle_ListOffsets;
+broker_handler_fn broker_handle_CreateTopics;
+broker_handler_fn broker_handle_DeleteTopics;
+broker_handler_fn broker_handle_DescribeConfigs;
+
+/* ---- Answering ----------------------------------------------------------- */
+
+/* Start a response frame for req in conn->out; returns its start. */
+size_t broker_resp_begin(struct broker_conn *conn, const struct broker_req *req);
+
+/*
+ * Finish the frame started at `start` (`extra`: spliced file bytes). `ticket`
+ * is the log ticket that must be durable before the response may be sent (0:
+ * none). Responses leave in request order, so a later response also waits
+ * for an earlier one's ticket.
+ */
+void broker_resp_end(struct broker_conn *conn, size_t start, size_t extra, uint64_t ticket);
+
+/* Queue a file range to be sent at the current end of conn->out; takes fd. */
+void broker_conn_splice(struct broker_conn *conn, size_t at, int fd, int64_t pos, size_t len);
+
+/* ---- Connections (conn.c) ------------------------------------------------ */
+
+/* Accept callback helpers and lifecycle. */
+struct broker_conn *broker_conn_new(struct broker *b, int fd, const char *peer);
+/* Mark for closing (safe in any callback); freed by broker_conn_reap(). */
+void broker_conn_close(struct broker_conn *conn, const char *why);
+/* Free every connection marked CLOSING. Only from the before-sleep hook or teardown. */
+void broker_conn_reap(struct broker *b);
+void broker_conn_free(struct broker_conn *conn);
+/* Process the complete frames in rbuf (stops at a hold or backpressure). */
+void broker_conn_process(struct broker_conn *conn);
+/* Advance out_release when out_ticket is durable, then write what may go. */
+void broker_conn_flush(struct broker_conn *conn);
+/* The parked request was answered: free it and let later frames run. */
+void broker_conn_unhold(struct broker_conn *conn);
+
+/* ---- Topics and Fetch (broker.c, handle_Fetch.c) ------------------------- */
+
+/*
+ * The topic `name` (a slice from a request), creating it with the default
+ * partition count when `create` and auto-creation is on. Returns the topic, or
+ * NULL with *error_code set: UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION
+ * or UNKNOWN_SERVER_ERROR.
+ */
+struct log_topic *broker_topic(struct broker *b, struct sl_slice name, bool create,
+                               int16_t *error_code);
+
+/* A NUL-terminated copy of a slice in the connection's arena. */
+char *broker_cstr(struct broker_conn *conn, struct sl_slice s);
+
+/* Try to answer a parked Fetch now (`final`: the deadline passed). */
+bool broker_fetch_try(struct broker_conn *conn, bool final);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * handle_CreateTopics.c: CreateTopics (19) v0-4.
+ *
+ * CreateTopics on one node: replication factor 1 or -1 (default) else
+ * INVALID_REPLICATION_FACTOR; num_partitions -1 means the broker default
+ * (--partitions), below 1 is INVALID_PARTITIONS; an explicit assignment
+ * gives the partition count. Topic configs are accepted only when sluice
+ * honours them store-wide or they are harmless Kafka settings (the log has
+ * no per-topic configuration); anything else, or cleanup.policy other than
+ * delete, is INVALID_CONFIG rather than silently ignored.
+ */
+#include <string.h>
+
+#include "base/log.h"
+#include "broker/broker_int.h"
+
+static const char *const accepted_configs[] = {
+    "cleanup.policy", "compression.type", "delete.retention.ms", "file.delete.delay.ms",
+    "flush.messages", "flush.ms", "index.interval.bytes", "max.message.bytes",
+    "message.timestamp.type", "min.insync.replicas", "retention.bytes", "retention.ms",
+    "segment.bytes", "segment.ms", "segment.index.bytes", "segment.jitter.ms",
+    "unclean.leader.election.enable", "message.downconversion.enable", "preallocate",
+    "message.timestamp.difference.max.ms", NULL,
+};
+
+static const char *check_config(const struct kafka_CreateableTopicConfig *c)
+{
+    for (const char *const *k = accepted_configs; *k; k++) {
+        if (!sl_slice_eq_str(c->name, *k))
+            continue;
+        if (strcmp(*k, "cleanup.policy") == 0 && c->value.p &&
+            !sl_slice_eq_str(c->value, "delete"))
+            return "only cleanup.policy=delete is supported";
+        if (strcmp(*k, "message.timestamp.type") == 0 && c->value.p &&
+            !sl_slice_eq_str(c->value, "CreateTime"))
+            return "only message.timestamp.type=CreateTime is supported";
+        return NULL;
+    }
+    return "unknown topic config";
+}
+
+int broker_handle_CreateTopics(struct broker_conn *conn, const struct broker_req *req,
+                               struct sl_error *err)
+{
+    struct broker *b = conn->b;
+    int16_t ver = req->hdr.request_api_version;
+    struct kafka_CreateTopicsRequest in;
+    if (kafka_CreateTopicsRequest_decode(req->body, ver, &conn->arena, &in, err) != SL_OK)
+        return SL_EPROTO;
+    struct kafka_CreateTopicsResponse res = { .ntopics = in.ntopics < 0 ? 0 : in.ntopics };
+    res.topics = sl_arena_alloc(&conn->arena,
+                                (res.ntopics ? (size_t)res.ntopics : 1) * sizeof *res.topics);
+    for (int32_t i = 0; i < res.ntopics; i++) {
+        const struct kafka_CreatableTopic *t = &in.topics[i];
+        struct kafka_CreatableTopicResult *tr = &res.topics[i];
+        const char *msg = NULL;
+        *tr = (struct kafka_CreatableTopicResult){ .name = t->name.p ? t->name : sl_slice_str("") };
+        char *name = broker_cstr(conn, t->name);
+        int32_t partitions = t->num_partitions;
+        if (t->nassignments > 0)
+            partitions = t->nassignments;
+        else if (partitions == -1)
+            partitions = b->cfg.partitions;
+        for (int32_t k = 0; k < t->nconfigs && !msg; k++)
+            if ((msg = check_config(&t->configs[k])))
+                tr->error_code = KAFKA_INVALID_CONFIG;
+        if (msg) {
+            /* error_code set by the config check */
+        } else if (strlen(name) != t->name.len || !log_topic_name_valid(name)) {
+            tr->error_code = KAFKA_INVALID_TOPIC_EXCEPTION;
+            msg = "topic names are 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'";
+        } else if (t->replication_factor != 1 && t->replication_factor != -1) {
+            tr->error_code = KAFKA_INVALID_REPLICATION_FACTOR;
+            msg = "replication factor must be 1 on a single-node broker";
+        } else if (partitions < 1 || partitions > LOG_PARTITIONS_MAX) {
+            tr->error_code = KAFKA_INVALID_PARTITIONS;
+            msg = "number of partitions must be at least 1";
+        } else if (log_store_topic(b->store, name)) {
+            tr->error_code = KAFKA_TOPIC_ALREADY_EXISTS;
+            msg = "topic already exists";
+        } else if (!in.validate_only) {
+            struct sl_error cerr = { 0 };
+            int rc = log_store_topic_create(b->store, name, partitions, NULL, &cerr);
+            if (rc == SL_EEXIST) {
+                tr->error_code = KAFKA_TOPIC_ALREADY_EXISTS;
+                msg = "topic already exists";
+            } else if (rc != SL_OK) {
+                tr->error_code = KAFKA_UNKNOWN_SERVER_ERROR;
+                msg = sl_arena_strndup(&conn->arena, cerr.msg, strlen(cerr.msg));
+            }
+        }
+        tr->error_message = msg ? sl_slice_str(msg) : sl_slice_make(NULL, 0);
+    }
+    size_t start = broker_resp_begin(conn, req);
+    kafka_CreateTopicsResponse_encode(&conn->out, ver, &res);
+    broker_resp_end(conn, start, 0, 0);
+    return SL_OK;
+}
