@@ -22,6 +22,7 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
+    { "broker", cmd_broker, "run a Kafka-protocol broker with a durable log" },
     { "topics", cmd_topics, "create, describe, list and delete topics" },
     { "produce", cmd_produce, "write stdin lines to a topic, one message each" },
     { "consume", cmd_consume, "print a topic's messages, one per line" },
