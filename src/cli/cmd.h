@@ -16,8 +16,11 @@ const char *cmd_bootstrap(const char *flag_value);
 
 /* Sub-commands (add the entry to the table in main.c too, in display order). */
 int cmd_broker(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
 int cmd_topics(int argc, char **argv);
 int cmd_produce(int argc, char **argv);
 int cmd_consume(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_parquet(int argc, char **argv);
 
 #endif

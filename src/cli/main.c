@@ -23,9 +23,12 @@ struct cmd {
 
 static const struct cmd cmds[] = {
     { "broker", cmd_broker, "run a Kafka-protocol broker with a durable log" },
+    { "collect", cmd_collect, "serve the HTTP event API, logging requests to Kafka" },
     { "topics", cmd_topics, "create, describe, list and delete topics" },
     { "produce", cmd_produce, "write stdin lines to a topic, one message each" },
     { "consume", cmd_consume, "print a topic's messages, one per line" },
+    { "extract", cmd_extract, "turn a topic's JSON events into typed Parquet tables" },
+    { "parquet", cmd_parquet, "describe a Parquet file: schema, row groups, statistics" },
     { NULL, NULL, NULL },
 };
 
