@@ -1,0 +1,427 @@
+/*
+ * table.c: one output table of extract: the union schema of the rows added,
+ * type widening, rows buffered column by column, and the Parquet part files
+ * written from them (through src/parquet).
+ *
+ * Why buffer: a Parquet file's schema is fixed when it is opened, but the
+ * schema of a table is only known after its rows have been seen ("the union
+ * of the fields seen", widened on conflicts). So rows are kept in memory as
+ * typed cells until a part is written; the job spills parts early when the
+ * buffers pass --mem-max. Strings go to one byte heap per table (a cell
+ * holds an offset), so a row costs 16 bytes per present column plus its
+ * string bytes, and nothing is allocated per value.
+ *
+ * Why widen at write time: a cell keeps the value's own kind; the column's
+ * type is the widest kind seen so far, and values are converted only when
+ * the part is written. So a column that turns from int64 to string halfway
+ * through a part costs nothing until then, and no row is ever rejected for
+ * its types.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+#include "extract/extract.h"
+#include "json/json.h"
+#include "parquet/pq.h"
+
+/* One buffered value: the field's own kind and its payload. */
+struct cell {
+    uint8_t kind; /* enum extract_kind */
+    uint32_t len; /* EXTRACT_STRING: bytes in the heap */
+    union {
+        int64_t i;    /* EXTRACT_INT (and meta columns) */
+        double d;     /* EXTRACT_DOUBLE */
+        uint64_t off; /* EXTRACT_STRING: offset in the table's heap */
+        bool b;       /* EXTRACT_BOOL */
+    } v;
+};
+
+enum col_role { ROLE_DATA = 0, ROLE_PARTITION, ROLE_OFFSET, ROLE_TS };
+
+struct col {
+    char *name;          /* owned; the first spelling seen */
+    size_t name_len;
+    uint64_t hash;       /* of the ASCII-lowercased name */
+    uint8_t type;        /* enum extract_kind: widest kind seen (NULL: none yet) */
+    uint8_t role;        /* enum col_role */
+    struct cell *cells;  /* owned; cells[r] is row r, for r < n */
+    size_t n;            /* rows with a cell (later rows are null) */
+    size_t cap;
+};
+
+struct extract_table {
+    char *name;          /* owned */
+    bool meta;           /* has _partition, _offset, _ts */
+    struct col *cols;    /* owned */
+    size_t ncols, cols_cap;
+    uint32_t *slots;     /* owned: open-addressing hash of column index + 1 */
+    size_t nslots;       /* power of two, > 2 * ncols */
+    size_t *last;        /* owned: column of field i in the previous row (cache) */
+    size_t last_cap;
+    struct sl_buf heap;  /* owned: string bytes of the buffered rows */
+    int64_t rows;        /* buffered rows */
+    int64_t written;     /* rows written to parts so far */
+};
+
+/* ---------------------------------------------------------------- MARK: columns */
+
+static inline int fold(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static uint64_t name_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint64_t)fold(p[i])) * 1099511628211ull;
+    return h;
+}
+
+static bool name_eq_fold(const char *a, size_t an, const uint8_t *b, size_t bn)
+{
+    if (an != bn)
+        return false;
+    for (size_t i = 0; i < an; i++)
+        if (fold((unsigned char)a[i]) != fold(b[i]))
+            return false;
+    return true;
+}
+
+static void rehash(struct extract_table *t)
+{
+    free(t->slots);
+    t->nslots = t->nslots ? t->nslots * 2 : 64;
+    t->slots = sl_xcalloc(t->nslots, sizeof *t->slots);
+    for (size_t c = 0; c < t->ncols; c++) {
+        size_t s = t->cols[c].hash & (t->nslots - 1);
+        while (t->slots[s])
+            s = (s + 1) & (t->nslots - 1);
+        t->slots[s] = (uint32_t)(c + 1);
+    }
+}
+
+static size_t col_add(struct extract_table *t, const uint8_t *name, size_t n, uint8_t role)
+{
+    if (t->ncols == t->cols_cap) {
+        t->cols_cap = t->cols_cap ? t->cols_cap * 2 : 16;
+        t->cols = sl_xrealloc(t->cols, t->cols_cap * sizeof *t->cols);
+    }
+    struct col *c = &t->cols[t->ncols++];
+    memset(c, 0, sizeof *c);
+    c->name = sl_xstrndup((const char *)name, n);
+    c->name_len = n;
+    c->hash = name_hash(name, n);
+    c->role = role;
+    if (role == ROLE_PARTITION || role == ROLE_OFFSET)
+        c->type = EXTRACT_INT;
+    if (t->ncols * 2 >= t->nslots) {
+        rehash(t);
+    } else {
+        size_t s = c->hash & (t->nslots - 1);
+        while (t->slots[s])
+            s = (s + 1) & (t->nslots - 1);
+        t->slots[s] = (uint32_t)t->ncols;
+    }
+    return t->ncols - 1;
+}
+
+static size_t col_find_or_add(struct extract_table *t, struct sl_slice name)
+{
+    uint64_t h = name_hash(name.p, name.len);
+    size_t s = h & (t->nslots - 1);
+    while (t->slots[s]) {
+        struct col *c = &t->cols[t->slots[s] - 1];
+        if (c->hash == h && name_eq_fold(c->name, c->name_len, name.p, name.len))
+            return t->slots[s] - 1;
+        s = (s + 1) & (t->nslots - 1);
+    }
+    return col_add(t, name.p, name.len, ROLE_DATA);
+}
+
+static uint8_t widen(uint8_t cur, uint8_t k)
+{
+    if (k == EXTRACT_NULL || cur == k)
+        return cur;
+    if (cur == EXTRACT_NULL)
+        return k;
+    if ((cur == EXTRACT_INT && k == EXTRACT_DOUBLE) || (cur == EXTRACT_DOUBLE && k == EXTRACT_INT))
+        return EXTRACT_DOUBLE;
+    return EXTRACT_STRING;
+}
+
+/* The cell of column c for row r, padding nulls for rows it was absent from. */
+static struct cell *col_cell(struct col *c, size_t r)
+{
+    if (c->n > r)
+        return &c->cells[r]; /* duplicate field in one row: the last wins */
+    if (r + 1 > c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        while (cap < r + 1)
+            cap *= 2;
+        c->cells = sl_xrealloc(c->cells, cap * sizeof *c->cells);
+        c->cap = cap;
+    }
+    if (c->n < r)
+        memset(&c->cells[c->n], 0, (r - c->n) * sizeof *c->cells);
+    c->n = r + 1;
+    return &c->cells[r];
+}
+
+/* ---------------------------------------------------------------- MARK: table */
+
+struct extract_table *extract_table_new(const char *name, bool meta)
+{
+    struct extract_table *t = sl_xcalloc(1, sizeof *t);
+    t->name = sl_xstrdup(name);
+    t->meta = meta;
+    rehash(t);
+    sl_buf_init(&t->heap, 0);
+    if (meta) {
+        col_add(t, (const uint8_t *)"_partition", 10, ROLE_PARTITION);
+        col_add(t, (const uint8_t *)"_offset", 7, ROLE_OFFSET);
+        col_add(t, (const uint8_t *)"_ts", 3, ROLE_TS);
+    }
+    return t;
+}
+
+void extract_table_free(struct extract_table *t)
+{
+    if (!t)
+        return;
+    for (size_t c = 0; c < t->ncols; c++) {
+        free(t->cols[c].name);
+        free(t->cols[c].cells);
+    }
+    free(t->cols);
+    free(t->slots);
+    free(t->last);
+    sl_buf_release(&t->heap);
+    free(t->name);
+    free(t);
+}
+
+const char *extract_table_name(const struct extract_table *t)
+{
+    return t->name;
+}
+
+int64_t extract_table_rows(const struct extract_table *t)
+{
+    return t->rows;
+}
+
+int64_t extract_table_written(const struct extract_table *t)
+{
+    return t->written;
+}
+
+size_t extract_table_mem(const struct extract_table *t)
+{
+    size_t m = t->heap.cap;
+    for (size_t c = 0; c < t->ncols; c++)
+        m += t->cols[c].cap * sizeof(struct cell);
+    return m;
+}
+
+void extract_table_add(struct extract_table *t, const struct extract_row *row,
+                       int32_t partition, int64_t offset, int64_t ts_ms)
+{
+    size_t r = (size_t)t->rows;
+    if (row->n > t->last_cap) {
+        t->last_cap = row->n * 2;
+        t->last = sl_xrealloc(t->last, t->last_cap * sizeof *t->last);
+        memset(t->last, 0xff, t->last_cap * sizeof *t->last);
+    }
+    for (size_t i = 0; i < row->n; i++) {
+        const struct extract_field *f = &row->f[i];
+        /* Events of one kind repeat their fields in the same order, so the
+         * column of field i is usually the one field i had last time. */
+        size_t ci = t->last[i];
+        if (ci >= t->ncols || t->cols[ci].name_len != f->name.len ||
+            memcmp(t->cols[ci].name, f->name.p, f->name.len) != 0) {
+            ci = col_find_or_add(t, f->name);
+            t->last[i] = ci;
+        }
+        struct col *c = &t->cols[ci];
+        if (c->role != ROLE_DATA)
+            continue; /* the meta columns are the job's, not the record's */
+        struct cell *cell = col_cell(c, r);
+        cell->kind = f->kind;
+        switch (f->kind) {
+        case EXTRACT_BOOL:
+            cell->v.b = f->b;
+            break;
+        case EXTRACT_INT:
+            cell->v.i = f->i;
+            break;
+        case EXTRACT_DOUBLE:
+            cell->v.d = f->d;
+            break;
+        case EXTRACT_STRING: {
+            size_t len = f->s.len > UINT32_MAX ? UINT32_MAX : f->s.len;
+            cell->v.off = t->heap.len;
+            cell->len = (uint32_t)len;
+            /* the heap has no cap; the job spills parts at --mem-max */
+            sl_buf_append(&t->heap, f->s.p, len);
+            break;
+        }
+        default:
+            break;
+        }
+        c->type = widen(c->type, f->kind);
+    }
+    if (t->meta) {
+        struct cell *cell = col_cell(&t->cols[0], r);
+        cell->kind = EXTRACT_INT;
+        cell->v.i = partition;
+        cell = col_cell(&t->cols[1], r);
+        cell->kind = EXTRACT_INT;
+        cell->v.i = offset;
+        if (ts_ms >= 0) {
+            cell = col_cell(&t->cols[2], r);
+            cell->kind = EXTRACT_INT;
+            cell->v.i = ts_ms;
+        }
+    }
+    t->rows++;
+}
+
+/* ---------------------------------------------------------------- MARK: writing */
+
+static int cmp_cols(const void *a, const void *b, void *arg)
+{
+    const struct extract_table *t = arg;
+    const struct col *x = &t->cols[*(const size_t *)a], *y = &t->cols[*(const size_t *)b];
+    if (x->role != y->role) {
+        /* meta columns first, in role order; data after */
+        int rx = x->role == ROLE_DATA ? 99 : x->role, ry = y->role == ROLE_DATA ? 99 : y->role;
+        return rx - ry;
+    }
+    size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+    int c = memcmp(x->name, y->name, n);
+    return c ? c : (x->name_len < y->name_len ? -1 : x->name_len > y->name_len);
+}
+
+static enum pq_type pq_type_of(const struct col *c)
+{
+    if (c->role == ROLE_TS)
+        return PQ_TIMESTAMP;
+    switch (c->type) {
+    case EXTRACT_BOOL: return PQ_BOOL;
+    case EXTRACT_INT: return PQ_INT64;
+    case EXTRACT_DOUBLE: return PQ_DOUBLE;
+    default: return PQ_STRING; /* strings, mixed kinds, and columns of only nulls */
+    }
+}
+
+/* A number or bool of a column widened to string, as JSON text. */
+static size_t cell_text(const struct cell *cell, char *out, size_t cap)
+{
+    switch (cell->kind) {
+    case EXTRACT_BOOL:
+        return (size_t)snprintf(out, cap, "%s", cell->v.b ? "true" : "false");
+    case EXTRACT_INT:
+        return (size_t)snprintf(out, cap, "%lld", (long long)cell->v.i);
+    default: {
+        struct sl_buf b = { 0 };
+        sl_buf_init(&b, 64);
+        struct json_writer w;
+        json_writer_init(&w, &b);
+        json_w_double(&w, cell->v.d);
+        size_t n = b.len < cap ? b.len : cap - 1;
+        memcpy(out, b.data, n);
+        out[n] = '\0';
+        sl_buf_release(&b);
+        return n;
+    }
+    }
+}
+
+int extract_table_write(struct extract_table *t, const char *path, struct sl_error *err)
+{
+    if (t->rows == 0)
+        return SL_OK;
+    size_t n = t->ncols;
+    size_t *order = sl_xmalloc(n * sizeof *order);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    qsort_r(order, n, sizeof *order, cmp_cols, t);
+    struct pq_column_def *defs = sl_xcalloc(n, sizeof *defs);
+    for (size_t i = 0; i < n; i++) {
+        const struct col *c = &t->cols[order[i]];
+        defs[i].name = c->name;
+        defs[i].type = pq_type_of(c);
+        defs[i].unit = PQ_MILLIS;
+    }
+    int rc = SL_OK;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = sl_fail_errno(err, SL_EIO, "cannot create part file '%s'", path);
+        goto out;
+    }
+    struct pq_kv kv[] = { { "sluice.extract.table", t->name } };
+    struct pq_writer_opts opts = { 0 };
+    opts.kv = kv;
+    opts.nkv = 1;
+    struct pq_writer *w = pq_writer_open_fd(fd, path, defs, n, &opts, err);
+    if (!w) {
+        rc = err && err->code ? err->code : SL_EIO;
+        close(fd);
+        goto out;
+    }
+    const uint8_t *heap = t->heap.data;
+    char num[64];
+    for (size_t r = 0; r < (size_t)t->rows && rc == SL_OK; r++) {
+        for (size_t i = 0; i < n; i++) {
+            const struct col *c = &t->cols[order[i]];
+            if (r >= c->n || c->cells[r].kind == EXTRACT_NULL)
+                continue; /* unset columns are null */
+            const struct cell *cell = &c->cells[r];
+            switch (defs[i].type) {
+            case PQ_BOOL:
+                pq_writer_set_bool(w, i, cell->v.b);
+                break;
+            case PQ_INT64:
+            case PQ_TIMESTAMP:
+                pq_writer_set_int64(w, i, cell->v.i);
+                break;
+            case PQ_DOUBLE:
+                pq_writer_set_double(w, i, cell->kind == EXTRACT_INT ? (double)cell->v.i
+                                                                     : cell->v.d);
+                break;
+            default:
+                if (cell->kind == EXTRACT_STRING) {
+                    pq_writer_set_string(w, i, heap + cell->v.off, cell->len);
+                } else {
+                    size_t len = cell_text(cell, num, sizeof num);
+                    pq_writer_set_string(w, i, num, len);
+                }
+                break;
+            }
+        }
+        rc = pq_writer_end_row(w, err);
+    }
+    if (rc == SL_OK)
+        rc = pq_writer_finish(w, err);
+    pq_writer_free(w);
+    if (rc == SL_OK && fsync(fd) != 0)
+        rc = sl_fail_errno(err, SL_EIO, "cannot fsync part file '%s'", path);
+    if (close(fd) != 0 && rc == SL_OK)
+        rc = sl_fail_errno(err, SL_EIO, "cannot close part file '%s'", path);
+    if (rc == SL_OK) {
+        t->written += t->rows;
+        t->rows = 0;
+        sl_buf_reset(&t->heap);
+        for (size_t c = 0; c < t->ncols; c++)
+            t->cols[c].n = 0;
+    }
+out:
+    free(defs);
+    free(order);
+    return rc;
+}
