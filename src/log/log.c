@@ -388,11 +388,16 @@ struct log_store *log_store_open(const char *dir, const struct log_config *cfg,
     while (rc == SL_OK && (de = readdir(d)) != NULL) {
         if (!log_topic_name_valid(de->d_name) || de->d_name[0] == '.')
             continue;
-        struct log_topic *topic = topic_load(store, de->d_name, err);
-        if (!topic)
-            rc = err && err->code ? err->code : SL_EIO;
-        else
+        struct sl_error terr = { 0 };
+        struct log_topic *topic = topic_load(store, de->d_name, &terr);
+        if (topic) {
             topic_insert(store, topic);
+        } else if (terr.code == SL_ENOTFOUND) {
+            /* Not made by us (creation renames topic.conf in atomically). */
+            sl_warn("ignoring '%s/%s': %s", topics, de->d_name, terr.msg);
+        } else {
+            rc = sl_fail(err, terr.code, "%s", terr.msg);
+        }
     }
     if (d)
         closedir(d);
