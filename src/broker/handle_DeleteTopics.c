@@ -24,7 +24,7 @@ int broker_handle_DeleteTopics(struct broker_conn *conn, const struct broker_req
     for (int32_t i = 0; i < res.nresponses; i++) {
         struct kafka_DeletableTopicResult *r = &res.responses[i];
         struct sl_slice nm = in.topic_names[i];
-        r->name = nm.p ? nm : sl_slice_str("");
+        *r = (struct kafka_DeletableTopicResult){ .name = nm.p ? nm : sl_slice_str("") };
         char *name = broker_cstr(conn, nm);
         if (strlen(name) != nm.len || !log_store_topic(b->store, name)) {
             r->error_code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
@@ -37,7 +37,6 @@ int broker_handle_DeleteTopics(struct broker_conn *conn, const struct broker_req
         } else if (rc != SL_OK) {
             sl_warn("cannot delete topic '%s': %s", name, derr.msg);
             r->error_code = KAFKA_UNKNOWN_SERVER_ERROR;
-        } else {
         }
     }
     size_t start = broker_resp_begin(conn, req);

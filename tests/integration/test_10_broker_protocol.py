@@ -1,0 +1,419 @@
+"""sluice broker, the protocol layer, driven by raw sockets and real clients.
+
+Covers the ApiVersions handshake (v0, v3 with its header-v0 quirk, the v0-format
+UNSUPPORTED_VERSION answer for v4+), kafka-python's broker-version probe,
+hostile frames (oversized, negative size, truncated, unknown API) that must
+cost only their own connection, hundreds of concurrent connections, request
+ordering on one connection, acks=0 silence, Fetch long polling, and topic
+auto-creation with and without --no-auto-create.
+"""
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import SLUICE, Server, free_port, run
+
+# The first frame librdkafka 2.0.2 sends on every connection (design §2.1).
+RDKAFKA_API_VERSIONS_V3 = bytes.fromhex(
+    "00000024" "0012" "0003" "00000001" "0007" "72646b61666b61" "00"
+    "0b" "6c696272646b61666b61" "06" "322e302e32" "00")
+
+ADVERTISED = {0: (0, 7), 1: (4, 11), 2: (0, 3), 3: (0, 7), 18: (0, 3), 19: (0, 4),
+              20: (0, 3), 32: (0, 2)}
+
+
+def host_port(broker):
+    return ("127.0.0.1", broker.port)
+
+
+def connect(broker, timeout=10):
+    s = socket.create_connection(host_port(broker), timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def kstr(s):
+    if s is None:
+        return struct.pack(">h", -1)
+    b = s.encode()
+    return struct.pack(">h", len(b)) + b
+
+
+def request(key, version, corr, body=b"", client="pytest", flexible=False):
+    hdr = struct.pack(">hhi", key, version, corr) + kstr(client)
+    if flexible:
+        hdr += b"\x00"
+    payload = hdr + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
+        buf += chunk
+    return buf
+
+
+def recv_frame(s):
+    (size,) = struct.unpack(">i", recv_exact(s, 4))
+    return recv_exact(s, size)
+
+
+def closed_by_peer(s, timeout=5):
+    """True when the broker closed the connection (EOF or reset) within timeout."""
+    s.settimeout(timeout)
+    try:
+        while True:
+            data = s.recv(65536)
+            if not data:
+                return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def parse_api_versions(body, version):
+    """Parse an ApiVersions response body (after the correlation id)."""
+    (err,) = struct.unpack_from(">h", body, 0)
+    pos = 2
+    if version >= 3:
+        n, pos = uvarint(body, pos)
+        n -= 1
+    else:
+        (n,) = struct.unpack_from(">i", body, pos)
+        pos += 4
+    apis = {}
+    for _ in range(n):
+        k, lo, hi = struct.unpack_from(">hhh", body, pos)
+        pos += 6
+        if version >= 3:
+            assert body[pos] == 0, "per-element tag buffer must be empty"
+            pos += 1
+        apis[k] = (lo, hi)
+    if version >= 1:
+        pos += 4  # throttle_time_ms
+    if version >= 3:
+        assert body[pos] == 0
+        pos += 1
+    return err, apis, pos
+
+
+def uvarint(b, pos):
+    shift = value = 0
+    while True:
+        c = b[pos]
+        pos += 1
+        value |= (c & 0x7F) << shift
+        if not c & 0x80:
+            return value, pos
+        shift += 7
+
+
+def metadata_v1(corr, topics):
+    body = struct.pack(">i", len(topics)) + b"".join(kstr(t) for t in topics)
+    return request(3, 1, corr, body)
+
+
+def parse_metadata_v1(body):
+    """Return {topic: (error_code, npartitions)} from a Metadata v1 response body."""
+    pos = 0
+    (nb,) = struct.unpack_from(">i", body, pos)
+    pos += 4
+    for _ in range(nb):
+        pos += 4
+        (hl,) = struct.unpack_from(">h", body, pos)
+        pos += 2 + hl + 4
+        (rl,) = struct.unpack_from(">h", body, pos)
+        pos += 2 + max(rl, 0)
+    pos += 4  # controller_id
+    (nt,) = struct.unpack_from(">i", body, pos)
+    pos += 4
+    out = {}
+    for _ in range(nt):
+        (ec,) = struct.unpack_from(">h", body, pos)
+        pos += 2
+        (nl,) = struct.unpack_from(">h", body, pos)
+        name = body[pos + 2:pos + 2 + nl].decode()
+        pos += 2 + nl + 1
+        (np_,) = struct.unpack_from(">i", body, pos)
+        pos += 4
+        for _ in range(np_):
+            pos += 2 + 4 + 4
+            for _ in range(2):
+                (k,) = struct.unpack_from(">i", body, pos)
+                pos += 4 + 4 * k
+        out[name] = (ec, np_)
+    return out
+
+
+def fetch_v4(corr, topic, offset, max_wait_ms, min_bytes=1):
+    body = struct.pack(">iiiib", -1, max_wait_ms, min_bytes, 52428800, 0)
+    body += struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1)
+    body += struct.pack(">iqi", 0, offset, 1048576)
+    return request(1, 4, corr, body)
+
+
+def parse_fetch_v4(body):
+    """Return (error_code, high_watermark, records_len) of the single partition."""
+    pos = 4  # throttle
+    (nt,) = struct.unpack_from(">i", body, pos)
+    pos += 4
+    assert nt == 1
+    (nl,) = struct.unpack_from(">h", body, pos)
+    pos += 2 + nl + 4
+    _, ec, hw, _lso = struct.unpack_from(">ihqq", body, pos)
+    pos += 4 + 2 + 8 + 8
+    (na,) = struct.unpack_from(">i", body, pos)
+    pos += 4 + max(na, 0) * 16
+    (rl,) = struct.unpack_from(">i", body, pos)
+    return ec, hw, rl
+
+
+def ensure_topic(broker, topic):
+    with connect(broker) as s:
+        s.sendall(metadata_v1(1, [topic]))
+        body = recv_frame(s)[4:]
+        assert parse_metadata_v1(body)[topic] == (0, 1)
+
+
+@pytest.fixture
+def strict_broker(tmp_path):
+    """A broker started with --no-auto-create."""
+    port = free_port()
+    srv = Server(["broker", "--listen", f"127.0.0.1:{port}", "--data",
+                  str(tmp_path / "data"), "--no-auto-create"], port, tmp_path / "broker.log")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+# ---- ApiVersions -------------------------------------------------------------
+
+def test_api_versions_v0_lists_exactly_the_served_apis(broker):
+    with connect(broker) as s:
+        s.sendall(request(18, 0, 7))
+        frame = recv_frame(s)
+    (corr,) = struct.unpack_from(">i", frame)
+    err, apis, end = parse_api_versions(frame[4:], 0)
+    assert corr == 7 and err == 0
+    assert apis == ADVERTISED
+    assert end == len(frame) - 4
+
+
+def test_api_versions_v3_from_librdkafka_has_header_v0_and_compact_body(broker):
+    with connect(broker) as s:
+        s.sendall(RDKAFKA_API_VERSIONS_V3)
+        frame = recv_frame(s)
+    (corr,) = struct.unpack_from(">i", frame)
+    assert corr == 1
+    # No tag byte after the correlation id: the body starts with error_code 0.
+    err, apis, end = parse_api_versions(frame[4:], 3)
+    assert err == 0 and apis == ADVERTISED
+    assert end == len(frame) - 4
+
+
+def test_api_versions_v4_gets_unsupported_version_in_v0_format(broker):
+    body = b"\x0csluice-test\x061.0.0\x00"
+    with connect(broker) as s:
+        s.sendall(request(18, 4, 99, body, flexible=True))
+        frame = recv_frame(s)
+        (corr,) = struct.unpack_from(">i", frame)
+        err, apis, _ = parse_api_versions(frame[4:], 0)
+        assert corr == 99 and err == 35
+        assert apis[18] == (0, 3)
+        # The connection stays usable: the client retries with a lower version.
+        s.sendall(request(18, 2, 100))
+        frame = recv_frame(s)
+        assert struct.unpack_from(">ih", frame) == (100, 0)
+
+
+def test_kafka_python_probe_infers_2_3_0(broker):
+    code = (
+        "from kafka import KafkaProducer\n"
+        f"p = KafkaProducer(bootstrap_servers='{broker.addr}')\n"
+        "print(p.config['api_version'])\n"
+        "p.close()\n")
+    p = run(["/usr/bin/python3", "-c", code], timeout=60)
+    assert p.stdout.strip() == "(2, 3, 0)"
+
+
+# ---- Hostile input costs only its own connection -----------------------------
+
+def assert_still_serving(broker):
+    with connect(broker) as s:
+        s.sendall(request(18, 0, 1))
+        assert struct.unpack_from(">ih", recv_frame(s)) == (1, 0)
+
+
+@pytest.mark.parametrize("size", [0x7FFFFFFF, 104857600 + 1, -1, -2147483648])
+def test_frame_size_outside_limit_closes_only_that_connection(broker, size):
+    with connect(broker) as bystander:
+        with connect(broker) as s:
+            s.sendall(struct.pack(">i", size) + b"\x00" * 16)
+            assert closed_by_peer(s)
+        bystander.sendall(request(18, 0, 5))
+        assert struct.unpack_from(">ih", recv_frame(bystander)) == (5, 0)
+    assert_still_serving(broker)
+
+
+def test_truncated_request_closes_only_that_connection(broker):
+    # Metadata v1 claiming 1000 topics but carrying none.
+    with connect(broker) as s:
+        s.sendall(request(3, 1, 1, struct.pack(">i", 1000)))
+        assert closed_by_peer(s)
+    # A frame too short to hold a request header.
+    with connect(broker) as s:
+        s.sendall(struct.pack(">i", 3) + b"\x00\x03\x00")
+        assert closed_by_peer(s)
+    # A string length running past the end of the frame.
+    with connect(broker) as s:
+        s.sendall(request(3, 1, 1, struct.pack(">ih", 1, 3000) + b"abc"))
+        assert closed_by_peer(s)
+    assert_still_serving(broker)
+
+
+def test_unknown_api_key_or_version_closes_only_that_connection(broker):
+    for key, version in [(99, 0), (-5, 0), (3, 99), (1, 0), (22, 0)]:
+        with connect(broker) as s:
+            s.sendall(request(key, version, 1))
+            assert closed_by_peer(s), (key, version)
+    assert_still_serving(broker)
+    assert "closing connection" in broker.output()
+
+
+def test_a_partial_frame_then_disconnect_is_harmless(broker):
+    with connect(broker) as s:
+        s.sendall(struct.pack(">i", 1000) + b"\x00\x12\x00\x00")
+    assert_still_serving(broker)
+
+
+# ---- Many connections, ordering, acks=0 --------------------------------------
+
+def test_300_concurrent_connections_all_get_api_versions(broker):
+    socks = [connect(broker, timeout=20) for _ in range(300)]
+    try:
+        for i, s in enumerate(socks):
+            s.sendall(request(18, i % 4, i, b"\x07sluice\x061.0.0\x00" if i % 4 == 3 else b"",
+                              flexible=i % 4 == 3))
+        for i, s in enumerate(socks):
+            frame = recv_frame(s)
+            assert struct.unpack_from(">ih", frame) == (i, 0)
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_pipelined_requests_are_answered_in_order_behind_a_long_poll(broker):
+    ensure_topic(broker, "ordered")
+    with connect(broker) as s:
+        t0 = time.time()
+        s.sendall(request(18, 0, 1) + fetch_v4(2, "ordered", 0, 800) + request(18, 1, 3)
+                  + metadata_v1(4, ["ordered"]))
+        corrs = [struct.unpack_from(">i", recv_frame(s))[0] for _ in range(4)]
+        assert corrs == [1, 2, 3, 4]
+        # The Fetch held the later requests for its max_wait.
+        assert time.time() - t0 >= 0.7
+
+
+def test_acks_0_produce_gets_no_response(broker):
+    body = kstr(None) + struct.pack(">hii", 0, 30000, 1) + kstr("silent")
+    body += struct.pack(">ii", 1, 0) + struct.pack(">i", -1)  # null records
+    with connect(broker) as s:
+        s.sendall(request(0, 7, 1, body) + request(18, 0, 2))
+        assert struct.unpack_from(">i", recv_frame(s))[0] == 2
+
+
+# ---- Fetch long polling -------------------------------------------------------
+
+def test_fetch_on_empty_partition_returns_after_max_wait(broker):
+    ensure_topic(broker, "quiet")
+    with connect(broker) as s:
+        t0 = time.time()
+        s.sendall(fetch_v4(1, "quiet", 0, 1000))
+        frame = recv_frame(s)
+        elapsed = time.time() - t0
+    assert 0.9 <= elapsed < 5
+    assert parse_fetch_v4(frame[4:]) == (0, 0, 0)
+
+
+def test_fetch_long_poll_returns_early_when_data_arrives(broker):
+    ensure_topic(broker, "wake")
+    with connect(broker) as s:
+        t0 = time.time()
+        s.sendall(fetch_v4(1, "wake", 0, 10000))
+        time.sleep(0.3)
+        run(["kcat", "-P", "-b", broker.addr, "-t", "wake"], input="hello\n", timeout=30)
+        frame = recv_frame(s)
+        elapsed = time.time() - t0
+    assert elapsed < 5
+    ec, hw, rl = parse_fetch_v4(frame[4:])
+    assert ec == 0 and hw == 1 and rl > 61
+
+
+def test_fetch_of_unknown_topic_answers_at_once_with_error_3(broker):
+    with connect(broker) as s:
+        t0 = time.time()
+        s.sendall(fetch_v4(1, "nosuch", 0, 5000))
+        frame = recv_frame(s)
+    assert time.time() - t0 < 2
+    assert parse_fetch_v4(frame[4:])[0] == 3
+
+
+def test_fetch_beyond_log_end_is_offset_out_of_range(broker):
+    ensure_topic(broker, "short")
+    with connect(broker) as s:
+        s.sendall(fetch_v4(1, "short", 5, 5000))
+        assert parse_fetch_v4(recv_frame(s)[4:])[0] == 1
+
+
+# ---- Topics ------------------------------------------------------------------
+
+def test_kcat_lists_an_auto_created_topic(broker):
+    p = run(["kcat", "-L", "-b", broker.addr, "-t", "auto_made"], timeout=30)
+    assert 'topic "auto_made" with 1 partitions' in p.stdout
+    assert "broker 0 at 127.0.0.1:%d" % broker.port in p.stdout
+    assert (broker.data / "topics").exists() or any(broker.data.iterdir())
+
+
+def test_no_auto_create_refuses_unknown_topics(strict_broker):
+    with connect(strict_broker) as s:
+        s.sendall(metadata_v1(1, ["missing"]))
+        assert parse_metadata_v1(recv_frame(s)[4:]) == {"missing": (3, 0)}
+    p = run(["kcat", "-L", "-b", strict_broker.addr, "-t", "missing"], timeout=30,
+            check=False)
+    assert "Unknown topic" in p.stdout + p.stderr
+    p = run(["kcat", "-L", "-b", strict_broker.addr], timeout=30)
+    assert "0 topics" in p.stdout
+
+
+def test_invalid_topic_name_is_refused(broker):
+    with connect(broker) as s:
+        s.sendall(metadata_v1(1, ["bad/name"]))
+        assert parse_metadata_v1(recv_frame(s)[4:]) == {"bad/name": (17, 0)}
+
+
+def test_metadata_v0_with_empty_list_means_all_topics(broker):
+    ensure_topic(broker, "t_one")
+    ensure_topic(broker, "t_two")
+    with connect(broker) as s:
+        s.sendall(request(3, 0, 1, struct.pack(">i", 0)))
+        body = recv_frame(s)[4:]
+    assert b"t_one" in body and b"t_two" in body
+
+
+def test_sigterm_stops_the_broker_with_status_0(broker):
+    run(["kcat", "-P", "-b", broker.addr, "-t", "bye"], input="a\nb\n", timeout=30)
+    assert broker.stop() == 0
+    broker.start()
+    p = run(["kcat", "-C", "-b", broker.addr, "-t", "bye", "-o", "beginning", "-e"],
+            timeout=30)
+    assert p.stdout.split() == ["a", "b"]
