@@ -1,0 +1,290 @@
+/* table_test.c: tests of src/extract/table.c (schema union, widening, column
+ * order, part files read back with src/parquet) and src/extract/commit.c
+ * (versions, modes, the lock, leftovers of crashed runs). */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "extract/extract.h"
+#include "parquet/pq.h"
+
+static char tmpdir[128];
+
+static void add_json(struct extract_table *t, const char *json, int64_t off)
+{
+    struct json_doc doc;
+    json_doc_init(&doc);
+    struct extract_row row;
+    extract_row_init(&row);
+    struct sl_error err = { 0 };
+    CHECK_INT(json_parse(&doc, sl_slice_str(json), &err), SL_OK);
+    CHECK_INT(extract_flatten(&row, &doc, json_root(&doc), &err), SL_OK);
+    extract_table_add(t, &row, 0, off, 1700000000000 + off);
+    extract_row_release(&row);
+    json_doc_release(&doc);
+}
+
+static struct pq_file *write_and_open(struct extract_table *t, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    struct sl_error err = { 0 };
+    CHECK_INT(extract_table_write(t, path, &err), SL_OK);
+    struct pq_file *f = pq_file_open(path, &err);
+    if (!f)
+        fprintf(stderr, "  %s\n", err.msg);
+    return f;
+}
+
+static void test_table_union_schema_sorted_with_meta_first(void)
+{
+    struct extract_table *t = extract_table_new("events", true);
+    add_json(t, "{\"event_type\":\"default\",\"Host\":\"h1\"}", 0);
+    add_json(t, "{\"event_type\":\"knife\",\"description\":\"sharp\"}", 1);
+    CHECK_INT(extract_table_rows(t), 2);
+    struct pq_file *f = write_and_open(t, "union.parquet");
+    CHECK(f != NULL);
+    if (f) {
+        const char *want[] = { "_partition", "_offset", "_ts", "Host", "description", "event_type" };
+        CHECK_INT(f->ncols, 6);
+        for (size_t i = 0; i < 6 && i < f->ncols; i++)
+            CHECK_STR(f->cols[i].name, want[i]);
+        CHECK_INT(f->cols[2].type, PQ_TIMESTAMP);
+        CHECK_INT(f->num_rows, 2);
+        size_t cols[] = { 3, 4 };
+        struct sl_error err = { 0 };
+        struct pq_rows *rows = pq_rows_new(f, 0, cols, 2, &err);
+        CHECK(rows != NULL);
+        CHECK_INT(pq_rows_next(rows, &err), 1);
+        struct pq_value v = pq_rows_value(rows, 0);
+        CHECK(!v.null && v.s.len == 2 && memcmp(v.s.p, "h1", 2) == 0);
+        CHECK(pq_rows_value(rows, 1).null);
+        CHECK_INT(pq_rows_next(rows, &err), 1);
+        CHECK(pq_rows_value(rows, 0).null);
+        CHECK(!pq_rows_value(rows, 1).null);
+        pq_rows_free(rows);
+        pq_file_free(f);
+    }
+    CHECK_INT(extract_table_rows(t), 0);
+    CHECK_INT(extract_table_written(t), 2);
+    extract_table_free(t);
+}
+
+static void test_table_widens_int_to_double_and_mixed_to_string(void)
+{
+    struct extract_table *t = extract_table_new("w", false);
+    add_json(t, "{\"a\":1,\"b\":1,\"c\":true,\"d\":null}", 0);
+    add_json(t, "{\"a\":2.5,\"b\":\"x\",\"c\":3}", 1);
+    struct pq_file *f = write_and_open(t, "widen.parquet");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INT(f->ncols, 4);
+        CHECK_INT(f->cols[0].type, PQ_DOUBLE); /* a: int + double */
+        CHECK_INT(f->cols[1].type, PQ_STRING); /* b: int + string */
+        CHECK_INT(f->cols[2].type, PQ_STRING); /* c: bool + int */
+        CHECK_INT(f->cols[3].type, PQ_STRING); /* d: only nulls */
+        size_t cols[] = { 0, 1, 2 };
+        struct sl_error err = { 0 };
+        struct pq_rows *rows = pq_rows_new(f, 0, cols, 3, &err);
+        CHECK_INT(pq_rows_next(rows, &err), 1);
+        CHECK(pq_rows_value(rows, 0).d == 1.0);
+        struct pq_value b = pq_rows_value(rows, 1), c = pq_rows_value(rows, 2);
+        CHECK(b.s.len == 1 && b.s.p[0] == '1');
+        CHECK(c.s.len == 4 && memcmp(c.s.p, "true", 4) == 0);
+        CHECK_INT(pq_rows_next(rows, &err), 1);
+        CHECK(pq_rows_value(rows, 0).d == 2.5);
+        c = pq_rows_value(rows, 2);
+        CHECK(c.s.len == 1 && c.s.p[0] == '3');
+        pq_rows_free(rows);
+        pq_file_free(f);
+    }
+    extract_table_free(t);
+}
+
+static void test_table_case_variants_share_one_column(void)
+{
+    struct extract_table *t = extract_table_new("c", false);
+    add_json(t, "{\"Host\":\"a\"}", 0);
+    add_json(t, "{\"host\":\"b\"}", 1);
+    struct pq_file *f = write_and_open(t, "case.parquet");
+    CHECK(f && f->ncols == 1);
+    if (f) {
+        CHECK_STR(f->cols[0].name, "Host");
+        pq_file_free(f);
+    }
+    extract_table_free(t);
+}
+
+static void test_table_keeps_types_across_parts(void)
+{
+    struct extract_table *t = extract_table_new("k", false);
+    add_json(t, "{\"a\":\"x\"}", 0);
+    struct pq_file *f = write_and_open(t, "k1.parquet");
+    pq_file_free(f);
+    add_json(t, "{\"a\":5}", 1);
+    f = write_and_open(t, "k2.parquet");
+    CHECK(f && f->cols[0].type == PQ_STRING);
+    pq_file_free(f);
+    extract_table_free(t);
+}
+
+/* ---- commit ---- */
+
+static bool exists(const char *fmt, const char *a)
+{
+    char p[512];
+    snprintf(p, sizeof p, fmt, tmpdir, a);
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+static int count_entries(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void touch(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f)
+        fclose(f);
+}
+
+static void test_commit_publishes_parts_success_and_offsets(void)
+{
+    char out[512];
+    snprintf(out, sizeof out, "%s/lake/t1", tmpdir);
+    struct sl_error err = { 0 };
+    struct extract_commit *c = extract_commit_open(out, EXTRACT_MODE_ERROR, &err);
+    CHECK(c != NULL);
+    const char *p = extract_commit_part_path(c, NULL, &err);
+    CHECK(p != NULL);
+    touch(p);
+    p = extract_commit_part_path(c, "_corrupt", &err);
+    touch(p);
+    CHECK(!exists("%s/lake/%s", "t1")); /* nothing visible before the commit */
+    CHECK_INT(extract_commit_publish(c, "{\"x\":1}\n", &err), SL_OK);
+    CHECK(exists("%s/lake/%s/_SUCCESS", "t1"));
+    CHECK(exists("%s/lake/%s/_offsets", "t1"));
+    CHECK(exists("%s/lake/%s/_corrupt/_SUCCESS", "t1"));
+    CHECK_INT(count_entries(out, "part-"), 1);
+    extract_commit_free(c);
+    /* mode error now refuses */
+    c = extract_commit_open(out, EXTRACT_MODE_ERROR, &err);
+    CHECK(c == NULL);
+    CHECK_INT(err.code, SL_EEXIST);
+}
+
+static void test_commit_append_keeps_parts_and_overwrite_replaces_them(void)
+{
+    char out[512], lake[512];
+    snprintf(out, sizeof out, "%s/lake/t1", tmpdir);
+    snprintf(lake, sizeof lake, "%s/lake", tmpdir);
+    struct sl_error err = { 0 };
+    struct extract_commit *c = extract_commit_open(out, EXTRACT_MODE_APPEND, &err);
+    CHECK(c != NULL);
+    CHECK(c && extract_commit_offsets(c) && strcmp(extract_commit_offsets(c), "{\"x\":1}\n") == 0);
+    touch(extract_commit_part_path(c, NULL, &err));
+    CHECK_INT(extract_commit_publish(c, NULL, &err), SL_OK);
+    CHECK_INT(count_entries(out, "part-"), 2);
+    CHECK(exists("%s/lake/%s/_corrupt/_SUCCESS", "t1"));
+    /* a second commit in the same run also keeps everything */
+    touch(extract_commit_part_path(c, NULL, &err));
+    CHECK_INT(extract_commit_publish(c, NULL, &err), SL_OK);
+    CHECK_INT(count_entries(out, "part-"), 3);
+    CHECK_INT(count_entries(lake, ".t1.v-"), 0);
+    extract_commit_free(c);
+
+    c = extract_commit_open(out, EXTRACT_MODE_OVERWRITE, &err);
+    touch(extract_commit_part_path(c, NULL, &err));
+    CHECK_INT(extract_commit_publish(c, NULL, &err), SL_OK);
+    CHECK_INT(count_entries(out, "part-"), 1);
+    CHECK(!exists("%s/lake/%s/_corrupt", "t1"));
+    /* later commits of an overwrite run append to its own first commit */
+    touch(extract_commit_part_path(c, NULL, &err));
+    CHECK_INT(extract_commit_publish(c, NULL, &err), SL_OK);
+    CHECK_INT(count_entries(out, "part-"), 2);
+    extract_commit_free(c);
+}
+
+static void test_commit_overwrite_with_no_rows_publishes_an_empty_table(void)
+{
+    char out[512];
+    snprintf(out, sizeof out, "%s/lake/t1", tmpdir);
+    struct sl_error err = { 0 };
+    struct extract_commit *c = extract_commit_open(out, EXTRACT_MODE_OVERWRITE, &err);
+    CHECK_INT(extract_commit_publish(c, NULL, &err), SL_OK);
+    CHECK_INT(count_entries(out, "part-"), 0);
+    CHECK(exists("%s/lake/%s/_SUCCESS", "t1"));
+    extract_commit_free(c);
+}
+
+static void test_commit_lock_refuses_a_second_writer(void)
+{
+    char out[512];
+    snprintf(out, sizeof out, "%s/lake/t2", tmpdir);
+    struct sl_error err = { 0 };
+    struct extract_commit *c = extract_commit_open(out, EXTRACT_MODE_APPEND, &err);
+    CHECK(c != NULL);
+    struct sl_error err2 = { 0 };
+    struct extract_commit *c2 = extract_commit_open(out, EXTRACT_MODE_APPEND, &err2);
+    CHECK(c2 == NULL);
+    CHECK_INT(err2.code, SL_EAGAIN);
+    extract_commit_free(c);
+}
+
+static void test_commit_open_removes_versions_left_by_a_crash(void)
+{
+    char lake[400], junk[600];
+    snprintf(lake, sizeof lake, "%s/lake", tmpdir);
+    snprintf(junk, sizeof junk, "%s/.t3.v-999-0", lake);
+    mkdir(junk, 0755);
+    snprintf(junk, sizeof junk, "%s/.t3.v-999-0/part-x.parquet", lake);
+    touch(junk);
+    CHECK_INT(count_entries(lake, ".t3.v-"), 1);
+    char out[512];
+    snprintf(out, sizeof out, "%s/t3", lake);
+    struct sl_error err = { 0 };
+    struct extract_commit *c = extract_commit_open(out, EXTRACT_MODE_ERROR, &err);
+    CHECK(c != NULL);
+    CHECK_INT(count_entries(lake, ".t3.v-"), 0);
+    /* an unpublished pending version is dropped by free */
+    touch(extract_commit_part_path(c, NULL, &err));
+    CHECK_INT(count_entries(lake, ".t3.v-"), 1);
+    extract_commit_free(c);
+    CHECK_INT(count_entries(lake, ".t3.v-"), 0);
+    CHECK(!exists("%s/lake/%s", "t3"));
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/sluice-extract-test-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return 1;
+    RUN(test_table_union_schema_sorted_with_meta_first);
+    RUN(test_table_widens_int_to_double_and_mixed_to_string);
+    RUN(test_table_case_variants_share_one_column);
+    RUN(test_table_keeps_types_across_parts);
+    RUN(test_commit_publishes_parts_success_and_offsets);
+    RUN(test_commit_append_keeps_parts_and_overwrite_replaces_them);
+    RUN(test_commit_overwrite_with_no_rows_publishes_an_empty_table);
+    RUN(test_commit_lock_refuses_a_second_writer);
+    RUN(test_commit_open_removes_versions_left_by_a_crash);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", tmpdir);
+    return CHECK_DONE();
+}
