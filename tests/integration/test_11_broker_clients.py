@@ -109,6 +109,12 @@ def test_librdkafka_compressed_batches_read_back_intact(broker, codec):
     # The values are repetitive text: if the batches were stored compressed,
     # as Kafka stores them, the log is far smaller than the raw values.
     stored = log_bytes(broker, f"z-{codec}")
+    if codec == "lz4" and 10 not in api_versions(broker.addr) and stored >= n * size / 4:
+        # rdkafka_feature.c: feature LZ4 needs FindCoordinator v0 in the
+        # broker's ApiVersions; without it librdkafka 2.0.2 sends lz4 batches
+        # uncompressed ("Disabling feature LZ4" with -d feature).
+        pytest.xfail("librdkafka sends lz4 uncompressed until the broker advertises "
+                     "FindCoordinator (consumer groups: issue 4)")
     assert 0 < stored < n * size / 4, f"{stored} bytes stored for {n * size} raw: not compressed?"
 
 
