@@ -1,0 +1,207 @@
+"""sluice extract from NDJSON files (--input): the reference flows of the
+course's Spark jobs, schemas, corrupt records, modes. Outputs are read back
+with DuckDB (tests/node/extract_query.mjs)."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import NODE_DIR, SLUICE, run
+
+
+def duck(*sql):
+    """Run queries in DuckDB; one dict per query (columns, rows) or error."""
+    p = subprocess.run(["node", str(NODE_DIR / "extract_query.mjs"), *sql], capture_output=True,
+                       text=True, timeout=120, cwd=NODE_DIR)
+    assert p.returncode == 0, p.stderr
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def rows(sql):
+    r = duck(sql)[0]
+    assert "error" not in r, r["error"]
+    return r["rows"]
+
+
+def columns(path):
+    r = duck(f"select * from read_parquet('{path}/*.parquet') limit 0")[0]
+    assert "error" not in r, r["error"]
+    return {c["name"]: c["type"] for c in r["columns"]}
+
+
+def flask_event(event_type, host, **extra):
+    """An event exactly as the reference Flask app logs it: the event, then
+    request.headers merged in, dumped by json.dumps."""
+    ev = {"event_type": event_type, **extra}
+    ev.update({"Host": host, "User-Agent": "ApacheBench/2.3", "Accept": "*/*"})
+    return json.dumps(ev)
+
+
+def reference_events(knife=False):
+    """10 requests each of default and purchase_sword, from user1 and user2."""
+    lines = []
+    for host in ("user1.comcast.com", "user2.att.com"):
+        for et in ("default", "purchase_sword"):
+            lines += [flask_event(et, host)] * 10
+        if knife:
+            lines += [flask_event("purchase_knife", host, description="very sharp knife")] * 5
+    return "\n".join(lines) + "\n"
+
+
+def extract(*args, input=None, check=True):
+    return run([SLUICE, "extract", "--no-progress", *map(str, args)], input=input, check=check)
+
+
+def test_extract_reference_purchases_table_from_file(tmp_path):
+    src = tmp_path / "events.ndjson"
+    src.write_text(reference_events())
+    out = tmp_path / "lake" / "purchases"
+    p = extract("--input", src, "-o", out, "--where", "event_type = 'purchase_sword'")
+    assert "read 40 records: 20 written, 20 filtered out, 0 corrupt" in p.stdout
+    assert "table 'purchases': 20 rows" in p.stdout
+    assert (out / "_SUCCESS").exists()
+    r = rows(f"select count(*) as n, count(*) filter (where Host = 'user1.comcast.com') as u1 "
+             f"from read_parquet('{out}/*.parquet')")
+    assert r == [{"n": 20, "u1": 10}]
+    cols = columns(out)
+    assert list(cols) == ["Accept", "Host", "User-Agent", "event_type", "timestamp"]
+    ts = rows(f"select timestamp from read_parquet('{out}/*.parquet') limit 1")[0]["timestamp"]
+    assert len(ts) == 23 and ts[4] == "-" and ts[10] == " " and ts[19] == "."
+
+
+def test_extract_where_matches_columns_case_insensitively(tmp_path):
+    src = tmp_path / "events.ndjson"
+    src.write_text(reference_events())
+    out = tmp_path / "u1"
+    p = extract("--input", src, "-o", out, "--where",
+                "host = 'user1.comcast.com' AND EVENT_TYPE IN ('default', 'purchase_sword')")
+    assert "20 written" in p.stdout
+
+
+def test_extract_split_by_event_type_gives_each_table_its_schema(tmp_path):
+    src = tmp_path / "events.ndjson"
+    src.write_text(reference_events(knife=True))
+    out = tmp_path / "lake"
+    p = extract("--input", src, "-o", out, "--split-by", "event_type")
+    assert "read 50 records: 50 written" in p.stdout
+    tables = sorted(d.name for d in out.iterdir() if d.is_dir())
+    assert tables == ["default", "purchase_knife", "purchase_sword"]
+    for t in tables:
+        assert (out / t / "_SUCCESS").exists()
+        assert ("description" in columns(out / t)) == (t == "purchase_knife")
+    r = rows(f"select count(*) as n, min(description) as d "
+             f"from read_parquet('{out}/purchase_knife/*.parquet')")
+    assert r == [{"n": 10, "d": "very sharp knife"}]
+
+
+def test_extract_set_munges_like_the_reference_job(tmp_path):
+    src = tmp_path / "events.ndjson"
+    src.write_text(reference_events())
+    out = tmp_path / "munged"
+    extract("--input", src, "-o", out, "--set", "Host=moe", "--set", "Cache-Control=no-cache")
+    r = rows(f"select distinct Host, \"Cache-Control\" as cc from read_parquet('{out}/*.parquet')")
+    assert r == [{"Host": "moe", "cc": "no-cache"}]
+
+
+def test_extract_corrupt_records_go_to_corrupt_table_with_reasons(tmp_path):
+    src = tmp_path / "mixed.ndjson"
+    src.write_bytes(b'{"event_type":"default"}\n'
+                    b'not json at all\n'
+                    b'[1,2,3]\n'
+                    b'{"event_type":"default",}\n'
+                    b'\n'
+                    b'"just a string"\n'
+                    b'{"bad_utf8":"\xff"}\n'
+                    b'{"event_type":"purchase_sword"}')  # no final newline
+    out = tmp_path / "t"
+    p = extract("--input", src, "-o", out)
+    assert "read 7 records: 2 written, 0 filtered out, 5 corrupt" in p.stdout
+    assert "table '_corrupt': 5 rows" in p.stdout
+    r = rows(f"select _partition, _offset, raw, error from read_parquet('{out}/_corrupt/*.parquet') "
+             f"order by _offset")
+    assert [x["_offset"] for x in r] == [2, 3, 4, 6, 7]
+    assert r[0]["raw"] == "not json at all" and "invalid JSON at byte 0" in r[0]["error"]
+    assert r[1]["error"] == "record is not a JSON object"
+    assert "byte 24" in r[2]["error"]
+    assert "UTF-8" in r[4]["error"] and r[4]["raw"] == '{"bad_utf8":"\ufffd"}'
+    assert rows(f"select count(*) as n from read_parquet('{out}/*.parquet')") == [{"n": 2}]
+
+
+def test_extract_widens_conflicting_types(tmp_path):
+    src = tmp_path / "w.ndjson"
+    src.write_text('{"a":1,"b":1,"c":true,"d":1}\n'
+                   '{"a":2.5,"b":"two","c":3,"d":2}\n'
+                   '{"a":3,"b":null,"c":false}\n')
+    out = tmp_path / "w"
+    extract("--input", src, "-o", out)
+    cols = columns(out)
+    assert cols["a"] == "DOUBLE" and cols["b"] == "VARCHAR" and cols["c"] == "VARCHAR"
+    assert cols["d"] == "BIGINT"
+    r = rows(f"select a, b, c, d from read_parquet('{out}/*.parquet')")
+    assert r == [{"a": 1.0, "b": "1", "c": "true", "d": 1},
+                 {"a": 2.5, "b": "two", "c": "3", "d": 2},
+                 {"a": 3.0, "b": None, "c": "false", "d": None}]
+
+
+def test_extract_flattens_nested_objects_and_keeps_arrays_as_json(tmp_path):
+    src = tmp_path / "n.ndjson"
+    src.write_text('{"event_type":"x","user":{"id":7,"geo":{"country":"NZ","lat":-41.3}},'
+                   '"tags":["a","b"],"empty":{}}\n')
+    out = tmp_path / "n"
+    extract("--input", src, "-o", out)
+    cols = columns(out)
+    assert cols["user_id"] == "BIGINT" and cols["user_geo_country"] == "VARCHAR"
+    assert cols["user_geo_lat"] == "DOUBLE" and cols["tags"] == "VARCHAR"
+    assert "empty" not in cols and "user" not in cols
+    r = rows(f"select user_id, user_geo_country, tags from read_parquet('{out}/*.parquet')")
+    assert r == [{"user_id": 7, "user_geo_country": "NZ", "tags": '["a","b"]'}]
+
+
+def test_extract_modes_error_append_overwrite(tmp_path):
+    src = tmp_path / "e.ndjson"
+    src.write_text(reference_events())
+    out = tmp_path / "t"
+    extract("--input", src, "-o", out)
+    p = extract("--input", src, "-o", out, check=False)
+    assert p.returncode == 1 and "already exists" in p.stderr and p.stderr.count("\n") == 1
+    extract("--input", src, "-o", out, "--mode", "append")
+    assert rows(f"select count(*) as n from read_parquet('{out}/*.parquet')") == [{"n": 80}]
+    assert len(list(out.glob("*.parquet"))) == 2
+    extract("--input", src, "-o", out, "--mode", "overwrite", "--where", "event_type = 'default'")
+    assert rows(f"select count(*) as n from read_parquet('{out}/*.parquet')") == [{"n": 20}]
+    assert len(list(out.glob("*.parquet"))) == 1
+    assert not list(tmp_path.glob(".t.v-*"))  # no leftover versions
+
+
+def test_extract_reads_stdin_and_adds_meta_columns(tmp_path):
+    out = tmp_path / "m"
+    p = extract("--input", "-", "-o", out, "--meta", input='{"a":1}\n{"a":2}\n')
+    assert "read 2 records" in p.stdout
+    cols = columns(out)
+    assert list(cols)[:3] == ["_partition", "_offset", "_ts"]
+    assert cols["_ts"].startswith("TIMESTAMP")
+    r = rows(f"select _partition, _offset, a from read_parquet('{out}/*.parquet') order by a")
+    assert r == [{"_partition": 0, "_offset": 1, "a": 1}, {"_partition": 0, "_offset": 2, "a": 2}]
+
+
+@pytest.mark.parametrize("expr", ["event_type =", "event_type = 'x", "(a = 1", "a = = 1",
+                                  "a IN 1", "5", "a LIKE 1"])
+def test_extract_bad_where_is_a_usage_error_before_any_work(tmp_path, expr):
+    out = tmp_path / "never"
+    p = extract("--input", "/nonexistent.ndjson", "-o", out, "--where", expr, check=False)
+    assert p.returncode == 2
+    assert "bad --where expression at column" in p.stderr
+    assert not out.exists()
+
+
+def test_extract_usage_errors_exit_2(tmp_path):
+    assert extract("-o", tmp_path / "x", check=False).returncode == 2
+    assert extract("--input", "-", check=False).returncode == 2
+    assert extract("--input", "-", "-o", tmp_path / "x", "--mode", "bogus",
+                   check=False).returncode == 2
+    assert extract("--input", "-", "-o", tmp_path / "x", "--set", "novalue",
+                   check=False).returncode == 2
+    p = extract("--input", "/nonexistent.ndjson", "-o", tmp_path / "x", check=False)
+    assert p.returncode == 1 and "cannot open '/nonexistent.ndjson'" in p.stderr
