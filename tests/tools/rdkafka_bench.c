@@ -6,12 +6,17 @@
  *   rdkafka_bench consume  -b HOST:PORT -t TOPIC -n COUNT
  *   rdkafka_bench disk     -d DIR -m MIB       write + fdatasync of 1 MiB chunks
  *   rdkafka_bench loopback -m MIB              one TCP stream over 127.0.0.1
+ *   rdkafka_bench fetch    -b HOST:PORT -t TOPIC -n COUNT
+ *                                              raw Fetch v4 requests, no librdkafka
  *
  * produce: COUNT messages of SIZE bytes, as fast as librdkafka takes them,
  * timed from the first produce call to the last delivery report. consume:
  * every partition from the beginning with the simple consumer, timed until
- * COUNT messages arrived. MB are 10^6 bytes of message values (produce,
- * consume) or of data (disk, loopback).
+ * COUNT messages arrived. fetch: the broker's side of consuming without a
+ * client library's per-message cost: one connection sends Fetch v4 for
+ * partition 0 (16 MiB at a time) and walks only the record batch headers,
+ * counting records until COUNT. MB are 10^6 bytes of message values
+ * (produce, consume), of record batches (fetch) or of data (disk, loopback).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -253,6 +258,128 @@ static void run_loopback(void)
     report("loopback", mib, total, secs);
 }
 
+/* ------------------------------------------------ raw Fetch v4 (no librdkafka) */
+
+static void put16(uint8_t **p, int v) { (*p)[0] = (uint8_t)(v >> 8); (*p)[1] = (uint8_t)v; *p += 2; }
+static void put32(uint8_t **p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        (*p)[i] = (uint8_t)(v >> (24 - 8 * i));
+    *p += 4;
+}
+static void put64(uint8_t **p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p, (uint32_t)v);
+}
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) << 32 | get32(p + 4); }
+
+static void read_full(int fd, uint8_t *buf, size_t n)
+{
+    size_t off = 0;
+    while (off < n) {
+        ssize_t r = read(fd, buf + off, n - off);
+        if (r <= 0)
+            die("fetch: read", r == 0 ? "connection closed" : strerror(errno));
+        off += (size_t)r;
+    }
+}
+
+static void run_fetch(void)
+{
+    char host[256];
+    const char *colon = strrchr(bootstrap, ':');
+    if (!colon || (size_t)(colon - bootstrap) >= sizeof host)
+        die("fetch", "-b wants HOST:PORT");
+    memcpy(host, bootstrap, (size_t)(colon - bootstrap));
+    host[colon - bootstrap] = '\0';
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1)) };
+    if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &sa.sin_addr) != 1)
+        die("fetch", "-b wants an IPv4 address");
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        die("fetch: connect", strerror(errno));
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    size_t cap = 64 << 20;
+    uint8_t *resp = malloc(cap);
+    size_t tlen = strlen(topic);
+    int64_t offset = 0;
+    long got = 0;
+    double bytes = 0;
+    double t0 = now_s();
+    for (int32_t corr = 1; got < count; corr++) {
+        uint8_t req[512], *p = req + 4;
+        put16(&p, 1);    /* Fetch */
+        put16(&p, 4);    /* v4 */
+        put32(&p, (uint32_t)corr);
+        put16(&p, 5);
+        memcpy(p, "bench", 5);
+        p += 5;
+        put32(&p, (uint32_t)-1);     /* replica_id */
+        put32(&p, 500);              /* max_wait_ms */
+        put32(&p, 1);                /* min_bytes */
+        put32(&p, 16u << 20);        /* max_bytes */
+        *p++ = 0;                    /* isolation_level */
+        put32(&p, 1);                /* one topic */
+        put16(&p, (int)tlen);
+        memcpy(p, topic, tlen);
+        p += tlen;
+        put32(&p, 1);                /* one partition */
+        put32(&p, 0);
+        put64(&p, (uint64_t)offset);
+        put32(&p, 16u << 20);        /* partition_max_bytes */
+        uint8_t *q = req;
+        put32(&q, (uint32_t)(p - req - 4));
+        if (write(fd, req, (size_t)(p - req)) != p - req)
+            die("fetch: write", strerror(errno));
+        uint8_t sz[4];
+        read_full(fd, sz, 4);
+        size_t n = get32(sz);
+        if (n > cap)
+            die("fetch", "response too large");
+        read_full(fd, resp, n);
+        /* corr(4) throttle(4) ntopics(4) tlen(2) topic nparts(4) part(4) err(2) hw(8)
+         * lso(8) naborted(4) [aborted...] records_len(4) records */
+        const uint8_t *r = resp + 12;
+        r += 2 + (get32(r - 4) ? (size_t)(r[0] << 8 | r[1]) : 0);
+        r += 4 + 4;
+        int err = r[0] << 8 | r[1];
+        if (err)
+            die("fetch", "partition error");
+        r += 2 + 8 + 8;
+        int32_t naborted = (int32_t)get32(r);
+        r += 4 + (naborted > 0 ? (size_t)naborted * 16 : 0);
+        int32_t rlen = (int32_t)get32(r);
+        r += 4;
+        const uint8_t *end = r + (rlen > 0 ? rlen : 0);
+        int progress = 0;
+        while (end - r >= 61) {
+            int64_t base = (int64_t)get64(r);
+            size_t blen = get32(r + 8);
+            if ((size_t)(end - r) < 12 + blen)
+                break; /* a partial batch at the end of the response */
+            int32_t last_delta = (int32_t)get32(r + 23);
+            got += (int32_t)get32(r + 57);
+            bytes += (double)(12 + blen);
+            offset = base + last_delta + 1;
+            r += 12 + blen;
+            progress = 1;
+        }
+        if (!progress && now_s() - t0 > 120)
+            die("fetch", "timed out");
+    }
+    double secs = now_s() - t0;
+    close(fd);
+    free(resp);
+    acks = "-";
+    report("fetch", got, bytes, secs);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -278,6 +405,10 @@ int main(int argc, char **argv)
         run_disk();
     } else if (strcmp(mode, "loopback") == 0) {
         run_loopback();
+    } else if (strcmp(mode, "fetch") == 0) {
+        if (!bootstrap || !topic || count < 1)
+            die(mode, "needs -b, -t and a positive -n");
+        run_fetch();
     } else if (strcmp(mode, "produce") == 0 || strcmp(mode, "consume") == 0) {
         if (!bootstrap || !topic || count < 1 || size < 1)
             die(mode, "needs -b, -t and positive -n and -s");
