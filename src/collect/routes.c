@@ -253,9 +253,9 @@ static int parse_route(struct collect_route *r, const struct json_doc *doc, cons
                        size_t line, struct sl_error *err)
 {
     const struct json_val *root = json_root(doc);
+    memset(r, 0, sizeof *r);
     if (root->type != JSON_OBJECT)
         return sl_fail(err, SL_EPROTO, "%s:%zu: a route must be a JSON object", name, line);
-    memset(r, 0, sizeof *r);
     r->kind = COLLECT_ROUTE_EVENT;
     r->status = 200;
     struct json_iter it = json_iter_make(doc, root);
@@ -327,6 +327,7 @@ static int parse_route(struct collect_route *r, const struct json_doc *doc, cons
                 }
                 r->field_keys[at] = fkey;
                 r->field_json[at] = (char *)sl_buf_detach(&json, NULL);
+                sl_buf_release(&json);
             }
         } else {
             return sl_fail(err, SL_EPROTO, "%s:%zu: unknown route key \"%.*s\"", name, line,
