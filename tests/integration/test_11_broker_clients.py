@@ -194,6 +194,8 @@ def test_confluent_kafka_producer_and_assigned_consumer(broker):
     assert producer.flush(30) == 0
     assert all(err is None for err, _ in acked) and len(acked) == 300
 
+    # confluent-kafka refuses a Consumer without group.id ("group.id must be
+    # set"); with assign() and no commits the group is never joined.
     consumer = Consumer({"bootstrap.servers": broker.addr, "group.id": "unused-assign-only",
                          "enable.auto.commit": False, "auto.offset.reset": "earliest"})
     consumer.assign([TopicPartition("ck", 0, OFFSET_BEGINNING)])
