@@ -112,6 +112,7 @@ int sql_out_flush(struct sql_out *out, struct sl_error *err);
 double sql_quantile(const double *sorted, size_t n, double q);
 
 enum sql_describe_kind {
+    SQL_DESCRIBE_AUTO = 0,    /* decided by the first non-NULL value: INT/REAL numeric */
     SQL_DESCRIBE_NUMERIC = 1, /* count, mean, std, min, 25%, 50%, 75%, max */
     SQL_DESCRIBE_TEXT = 2,    /* count, unique, top, freq (also booleans) */
 };
@@ -195,10 +196,10 @@ int sql_session_add_tables(struct sql_session *s, const struct sql_tables *table
 /*
  * Run every statement in `sqltext` (SQL separated by `;`, plus
  * `describe T` / `describe SELECT ...`), writing each result that has
- * columns to `out`. Stops at the first failure: SL_EUSAGE for SQL errors
- * (SQLite's message on one line; "no such table: x" goes on to name the
- * tables that exist), SL_ECORRUPT/SL_EIO/... from the Parquet reader
- * (the message names the file), SL_EIO for output errors.
+ * columns to `out`. Stops at the first failure: SL_EUSAGE for anything
+ * SQLite reports (its message on one line; "no such table: x" goes on to
+ * name the tables that exist; a Parquet file that fails to decode arrives
+ * this way too, the message naming the file), SL_EIO for output errors.
  */
 int sql_session_exec(struct sql_session *s, const char *sqltext, struct sql_out *out,
                      struct sl_error *err);

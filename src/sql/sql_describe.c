@@ -155,6 +155,9 @@ void sql_describe_add(struct sql_describe *d, size_t col, const struct sql_cell 
     struct column *c = &d->cols[col];
     if (cell->kind == SQL_NULL)
         return;
+    if (c->kind == SQL_DESCRIBE_AUTO)
+        c->kind = cell->kind == SQL_INT || cell->kind == SQL_REAL ? SQL_DESCRIBE_NUMERIC
+                                                                  : SQL_DESCRIBE_TEXT;
     if (c->kind == SQL_DESCRIBE_NUMERIC) {
         double v;
         if (cell->kind == SQL_INT)
@@ -282,6 +285,8 @@ int sql_describe_write(struct sql_describe *d, struct sql_out *out, struct sl_er
     bool any_text = false, any_num = false;
     for (size_t k = 0; k < d->ncols; k++) {
         struct column *c = &d->cols[k];
+        if (c->kind == SQL_DESCRIBE_AUTO)
+            c->kind = SQL_DESCRIBE_NUMERIC; /* only NULLs: count 0, the rest NULL */
         if (c->kind == SQL_DESCRIBE_NUMERIC) {
             any_num = true;
             if (c->count > 1)

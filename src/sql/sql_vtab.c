@@ -1,0 +1,918 @@
+/*
+ * sql_vtab.c: the SQLite virtual-table module "sluice_parquet", which lets
+ * SQLite query a table directory of Parquet part files (or one file) where
+ * it lies, without loading it.
+ *
+ * NOTES ON THE DESIGN
+ *
+ * Definitions. A *table* is a list of part files; its schema is the union of
+ * the files' columns by name (first file first; a column's declared type is
+ * the one it has where first seen; a file without a column reads it as NULL),
+ * which is DuckDB's union_by_name and what `extract --mode append` needs when
+ * a later part gains a field. A *unit* is one row group of one file. A *slot*
+ * is a column the current query needs, with its column reader in the current
+ * unit.
+ *
+ * What is pushed below SQLite:
+ *   1. Projection: xBestIndex passes colUsed to xFilter in idxStr; the cursor
+ *      opens column readers only for those columns (a column whose chunk is
+ *      never opened is never read from disk: the file is mmapped).
+ *   2. Constraints =, <, <=, >, >=, IS NULL, IS NOT NULL on a column: every
+ *      one SQLite calls usable is passed to xFilter (the comparisons with
+ *      their right-hand value in argv). Each unit is skipped when its
+ *      statistics (null_count, min, max) prove no row can match; inside a
+ *      unit, each batch of rows is filtered before SQLite sees it.
+ *   3. Rows stream one batch (SQL_BATCH rows) at a time per column.
+ *
+ * Invariants.
+ *   1. The cursor never drops a row that SQLite would keep: a constraint is
+ *      applied only when its semantics here are exactly SQLite's (numeric
+ *      column vs INTEGER/REAL value; text column vs TEXT value under BINARY
+ *      collation); any other constraint is left to SQLite alone.
+ *   2. `omit` is never set, so SQLite evaluates every constraint again on the
+ *      rows it gets: the filter here is an accelerator, never the only check
+ *      (this costs a comparison per *surviving* row only).
+ *   3. All slots of a unit advance in lockstep, batch by batch: after
+ *      load_batch() every slot's batch covers the same rows, and sel[0..nsel)
+ *      lists the rows of the batch that passed the constraints.
+ *
+ * Cursor states: unit closed -> (next_unit: prune or open readers) -> unit
+ * open -> (load_batch, repeatedly) -> unit exhausted -> next unit ... -> eof.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "parquet/pq.h"
+#include "sql/sql_int.h"
+
+#define SQL_BATCH 4096 /* rows decoded per column per step */
+#define MAX_CONS 32    /* constraints passed to xFilter */
+
+enum { OP_EQ = 1, OP_GT, OP_LE, OP_LT, OP_GE, OP_ISNULL, OP_NOTNULL };
+enum { RHS_SKIP = 0, RHS_NUM, RHS_TEXT, RHS_NULL };
+
+/* ---------------------------------------------------------------- MARK: time */
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+size_t sql_format_date(int64_t days, char *buf)
+{
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    return (size_t)snprintf(buf, 32, "%04lld-%02u-%02u", (long long)y, m, d);
+}
+
+size_t sql_format_timestamp(int64_t v, int unit, char *buf)
+{
+    int64_t ms = unit == PQ_MILLIS ? v : floor_div(v, unit == PQ_NANOS ? 1000000 : 1000);
+    int64_t days = floor_div(ms, 86400000), rem = ms - days * 86400000;
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    unsigned sec = (unsigned)(rem / 1000);
+    return (size_t)snprintf(buf, 40, "%04lld-%02u-%02u %02u:%02u:%02u.%03u", (long long)y, m, d,
+                            sec / 3600, sec / 60 % 60, sec % 60, (unsigned)(rem % 1000));
+}
+
+/* ---------------------------------------------------------------- MARK: table */
+
+struct pfile {
+    char *path;          /* owned */
+    struct pq_file *pq;  /* owned; NULL when it failed to open (see tab.bad) */
+    int *map;            /* owned; table column -> file column, or -1 */
+};
+
+struct tcol {
+    char *name;          /* owned */
+    enum pq_type type;   /* as first seen */
+};
+
+struct ptab {
+    sqlite3_vtab base;
+    size_t nfiles;
+    struct pfile *files; /* owned */
+    size_t ncols;
+    struct tcol *cols;   /* owned */
+    int64_t rows;        /* total over the files */
+    char *bad;           /* owned: the first file that failed to open; queries fail */
+};
+
+static bool is_text_type(enum pq_type t)
+{
+    return t == PQ_STRING || t == PQ_TIMESTAMP || t == PQ_DATE;
+}
+
+static const char *decl_type(enum pq_type t)
+{
+    switch (t) {
+    case PQ_BOOL:
+        return "BOOLEAN";
+    case PQ_INT64:
+        return "INTEGER";
+    case PQ_DOUBLE:
+        return "REAL";
+    case PQ_STRING:
+        return "TEXT";
+    case PQ_TIMESTAMP:
+        return "TIMESTAMP_TEXT";
+    case PQ_DATE:
+        return "DATE_TEXT";
+    }
+    return "";
+}
+
+static void ptab_free(struct ptab *t)
+{
+    if (!t)
+        return;
+    for (size_t k = 0; k < t->nfiles; k++) {
+        free(t->files[k].path);
+        pq_file_free(t->files[k].pq);
+        free(t->files[k].map);
+    }
+    free(t->files);
+    for (size_t k = 0; k < t->ncols; k++)
+        free(t->cols[k].name);
+    free(t->cols);
+    free(t->bad);
+    free(t);
+}
+
+static int find_col(const struct ptab *t, const char *name)
+{
+    for (size_t k = 0; k < t->ncols; k++)
+        if (sqlite3_stricmp(t->cols[k].name, name) == 0)
+            return (int)k;
+    return -1;
+}
+
+/* Dequote a module argument ('x' or "x"); returns an owned copy. */
+static char *dequote(const char *a)
+{
+    size_t n = strlen(a);
+    if (n >= 2 && (a[0] == '\'' || a[0] == '"') && a[n - 1] == a[0]) {
+        char *s = sl_xmalloc(n), q = a[0];
+        size_t o = 0;
+        for (size_t k = 1; k + 1 < n; k++) {
+            s[o++] = a[k];
+            if (a[k] == q && a[k + 1] == q)
+                k++;
+        }
+        s[o] = 0;
+        return s;
+    }
+    return sl_xstrdup(a);
+}
+
+static int x_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                     sqlite3_vtab **out, char **errmsg)
+{
+    struct sql_session *s = aux;
+    struct sl_error err = { 0 };
+    if (argc != 4) {
+        *errmsg = sqlite3_mprintf("sluice_parquet wants one argument: a path or a table index");
+        return SQLITE_ERROR;
+    }
+    char **paths = NULL;
+    size_t npaths = 0;
+    char *arg = dequote(argv[3]);
+    char *end = NULL;
+    long idx = strtol(arg, &end, 10);
+    if (argv[3][0] != '\'' && argv[3][0] != '"' && end && *end == 0 && idx >= 0 &&
+        (size_t)idx < s->tables.n) {
+        const struct sql_table *tb = &s->tables.v[idx];
+        npaths = tb->nfiles;
+        paths = sl_xcalloc(npaths + 1, sizeof *paths);
+        for (size_t k = 0; k < npaths; k++)
+            paths[k] = sl_xstrdup(tb->files[k]);
+    } else if (sql_files_collect(arg, &paths, &npaths, &err) != SL_OK) {
+        *errmsg = sqlite3_mprintf("%s", err.msg);
+        free(arg);
+        return SQLITE_ERROR;
+    }
+    free(arg);
+
+    struct ptab *t = sl_xcalloc(1, sizeof *t);
+    t->nfiles = npaths;
+    t->files = sl_xcalloc(npaths + 1, sizeof *t->files);
+    for (size_t k = 0; k < npaths; k++) {
+        struct pfile *f = &t->files[k];
+        f->path = paths[k];
+        sl_error_clear(&err);
+        f->pq = pq_file_open(f->path, &err);
+        if (!f->pq) {
+            if (!t->bad)
+                t->bad = sl_xstrdup(err.msg);
+            continue;
+        }
+        t->rows += f->pq->num_rows;
+        for (size_t c = 0; c < f->pq->ncols; c++) {
+            if (find_col(t, f->pq->cols[c].name) >= 0)
+                continue;
+            t->cols = sl_xrealloc(t->cols, (t->ncols + 1) * sizeof *t->cols);
+            t->cols[t->ncols].name = sl_xstrdup(f->pq->cols[c].name);
+            t->cols[t->ncols].type = f->pq->cols[c].type;
+            t->ncols++;
+        }
+    }
+    free(paths);
+    for (size_t k = 0; k < npaths; k++) {
+        struct pfile *f = &t->files[k];
+        f->map = sl_xcalloc(t->ncols + 1, sizeof *f->map);
+        for (size_t c = 0; c < t->ncols; c++)
+            f->map[c] = f->pq ? pq_file_column_index(f->pq, t->cols[c].name) : -1;
+    }
+
+    sqlite3_str *ddl = sqlite3_str_new(db);
+    sqlite3_str_appendall(ddl, "CREATE TABLE x(");
+    for (size_t c = 0; c < t->ncols; c++)
+        sqlite3_str_appendf(ddl, "%s\"%w\" %s", c ? ", " : "", t->cols[c].name,
+                            decl_type(t->cols[c].type));
+    if (t->ncols == 0) /* no file could be read, or none has a column: still a table */
+        sqlite3_str_appendall(ddl, "\"_error\" TEXT");
+    sqlite3_str_appendall(ddl, ")");
+    char *sql = sqlite3_str_finish(ddl);
+    int rc = sqlite3_declare_vtab(db, sql);
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK) {
+        *errmsg = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+        ptab_free(t);
+        return rc;
+    }
+    *out = &t->base;
+    return SQLITE_OK;
+}
+
+static int x_disconnect(sqlite3_vtab *vt)
+{
+    ptab_free((struct ptab *)vt);
+    return SQLITE_OK;
+}
+
+/* ---------------------------------------------------------------- MARK: planning */
+
+static int op_of(unsigned char sqlop)
+{
+    switch (sqlop) {
+    case SQLITE_INDEX_CONSTRAINT_EQ:
+        return OP_EQ;
+    case SQLITE_INDEX_CONSTRAINT_GT:
+        return OP_GT;
+    case SQLITE_INDEX_CONSTRAINT_LE:
+        return OP_LE;
+    case SQLITE_INDEX_CONSTRAINT_LT:
+        return OP_LT;
+    case SQLITE_INDEX_CONSTRAINT_GE:
+        return OP_GE;
+    case SQLITE_INDEX_CONSTRAINT_ISNULL:
+        return OP_ISNULL;
+    case SQLITE_INDEX_CONSTRAINT_ISNOTNULL:
+        return OP_NOTNULL;
+    }
+    return 0;
+}
+
+/*
+ * idxStr is "<colUsed hex>" then ";<col>:<op>:<flag>" per constraint, where
+ * flag 1 means "argv holds its value, in order" and 0 "no value (IS [NOT]
+ * NULL) or a text comparison under a collation other than BINARY (value
+ * passed but not used)".
+ */
+static int x_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
+{
+    struct ptab *t = (struct ptab *)vt;
+    sqlite3_str *idx = sqlite3_str_new(NULL);
+    sqlite3_str_appendf(idx, "%llx", (unsigned long long)info->colUsed);
+    int argv_n = 0, ncons = 0;
+    double sel = 1;
+    for (int i = 0; i < info->nConstraint && ncons < MAX_CONS; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        int op = op_of(c->op);
+        if (!c->usable || c->iColumn < 0 || (size_t)c->iColumn >= t->ncols || !op)
+            continue;
+        int flag = 0;
+        if (op != OP_ISNULL && op != OP_NOTNULL) {
+            const char *coll = sqlite3_vtab_collation(info, i);
+            bool binary = !coll || sqlite3_stricmp(coll, "BINARY") == 0;
+            if (!binary && is_text_type(t->cols[c->iColumn].type))
+                continue;
+            info->aConstraintUsage[i].argvIndex = ++argv_n;
+            flag = 1;
+        }
+        info->aConstraintUsage[i].omit = 0; /* invariant 2 */
+        sqlite3_str_appendf(idx, ";%d:%d:%d", c->iColumn, op, flag);
+        sel *= op == OP_EQ ? 0.1 : op == OP_ISNULL ? 0.2 : 0.5;
+        ncons++;
+    }
+    double rows = t->rows > 0 ? (double)t->rows : 1;
+    info->estimatedRows = (sqlite3_int64)(rows * sel) + 1;
+    /* Every plan reads the whole table (minus pruned row groups): the cost
+     * is the scan, a little lower when statistics may skip row groups. */
+    info->estimatedCost = rows * (0.5 + 0.5 * sel) + 10;
+    info->idxStr = sqlite3_str_finish(idx);
+    info->needToFreeIdxStr = 1;
+    return SQLITE_OK;
+}
+
+/* ---------------------------------------------------------------- MARK: cursor */
+
+struct cons {
+    int col;        /* table column */
+    int op;         /* OP_* */
+    int rhs;        /* RHS_*: what the value is, or RHS_SKIP (SQLite alone checks) */
+    int64_t i;      /* RHS_NUM: value when is_int */
+    long double ld; /* RHS_NUM: value (exact for every int64 and double) */
+    bool is_int;
+    char *s;        /* RHS_TEXT: owned */
+    size_t len;
+};
+
+struct slot {
+    int col;                        /* table column */
+    int fcol;                       /* column in the current file, or -1 (all NULL) */
+    enum pq_type type;              /* in the current file */
+    int unit;                       /* PQ_TIMESTAMP unit in the current file */
+    struct pq_column_reader *r;     /* owned; NULL when fcol < 0 */
+    struct pq_batch batch;          /* borrowed from r: the current rows */
+    bool loaded;                    /* batch covers the current rows */
+};
+
+struct cursor {
+    sqlite3_vtab_cursor base;
+    struct cons cons[MAX_CONS];
+    size_t ncons;
+    bool empty;                     /* a comparison with NULL: no row matches */
+    struct slot *slots;             /* owned; nslots */
+    size_t nslots;
+    int *slot_of;                   /* owned; table column -> slot, or -1 */
+    size_t file, rg;                /* the next unit to consider */
+    bool open;                      /* readers of a unit are open */
+    int64_t left;                   /* rows of the open unit not yet loaded */
+    size_t batch_n;                 /* rows in the current batch */
+    uint32_t sel[SQL_BATCH];        /* rows of the batch that passed */
+    size_t nsel, pos;
+    sqlite3_int64 rowid;
+    bool eof;
+    char tbuf[48];
+};
+
+static struct ptab *tab_of(struct cursor *cur)
+{
+    return (struct ptab *)cur->base.pVtab;
+}
+
+static int x_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
+{
+    struct ptab *t = (struct ptab *)vt;
+    struct cursor *cur = sl_xcalloc(1, sizeof *cur);
+    cur->slot_of = sl_xcalloc(t->ncols + 1, sizeof *cur->slot_of);
+    *out = &cur->base;
+    return SQLITE_OK;
+}
+
+static void close_unit(struct cursor *cur)
+{
+    for (size_t k = 0; k < cur->nslots; k++) {
+        pq_column_reader_free(cur->slots[k].r);
+        cur->slots[k].r = NULL;
+        cur->slots[k].loaded = false;
+    }
+    cur->open = false;
+}
+
+static void reset(struct cursor *cur)
+{
+    close_unit(cur);
+    for (size_t k = 0; k < cur->ncons; k++)
+        free(cur->cons[k].s);
+    cur->ncons = 0;
+    free(cur->slots);
+    cur->slots = NULL;
+    cur->nslots = 0;
+}
+
+static int x_close(sqlite3_vtab_cursor *vc)
+{
+    struct cursor *cur = (struct cursor *)vc;
+    reset(cur);
+    free(cur->slot_of);
+    free(cur);
+    return SQLITE_OK;
+}
+
+static int fail(struct cursor *cur, const char *msg)
+{
+    sqlite3_free(cur->base.pVtab->zErrMsg);
+    cur->base.pVtab->zErrMsg = sqlite3_mprintf("%s", msg);
+    return SQLITE_ERROR;
+}
+
+/* Compare a value of a column of `type` with the constraint's value:
+ * < 0, 0, > 0. Only called when the kinds agree (numeric/text). */
+static int cmp_num(long double v, const struct cons *c)
+{
+    return (v > c->ld) - (v < c->ld);
+}
+
+static int cmp_text(const uint8_t *p, size_t len, const struct cons *c)
+{
+    size_t n = len < c->len ? len : c->len;
+    int r = n ? memcmp(p, c->s, n) : 0;
+    if (r)
+        return r;
+    return (len > c->len) - (len < c->len);
+}
+
+static bool holds(int op, int cmp)
+{
+    switch (op) {
+    case OP_EQ:
+        return cmp == 0;
+    case OP_GT:
+        return cmp > 0;
+    case OP_GE:
+        return cmp >= 0;
+    case OP_LT:
+        return cmp < 0;
+    case OP_LE:
+        return cmp <= 0;
+    }
+    return true;
+}
+
+/* The comparison of a statistic with the constraint (stats are the column's type). */
+static int cmp_stat(const struct pq_column *pc, struct pq_value v, const struct cons *c)
+{
+    char buf[48];
+    switch (pc->type) {
+    case PQ_BOOL:
+        return cmp_num(v.b ? 1 : 0, c);
+    case PQ_INT64:
+        return cmp_num((long double)v.i, c);
+    case PQ_DOUBLE:
+        return cmp_num((long double)v.d, c);
+    case PQ_STRING:
+        return cmp_text(v.s.p, v.s.len, c);
+    case PQ_TIMESTAMP:
+        return cmp_text((const uint8_t *)buf, sql_format_timestamp(v.i, pc->unit, buf), c);
+    case PQ_DATE:
+        return cmp_text((const uint8_t *)buf, sql_format_date(v.i, buf), c);
+    }
+    return 0;
+}
+
+/* true when the constraint's kind of value matches the column's in this file
+ * and the file's column has the kind the table declares (a part file that
+ * disagrees with the table's type is left to SQLite alone). */
+static bool applies(const struct cons *c, enum pq_type type, enum pq_type declared)
+{
+    if (c->op == OP_ISNULL || c->op == OP_NOTNULL)
+        return true;
+    if (is_text_type(type) != is_text_type(declared))
+        return false;
+    if (c->rhs == RHS_NUM)
+        return !is_text_type(type);
+    if (c->rhs == RHS_TEXT)
+        return is_text_type(type);
+    return false;
+}
+
+/* true when statistics prove no row of unit (f, rg) can satisfy every constraint. */
+static bool prune(const struct ptab *t, const struct cursor *cur, size_t f, size_t rg)
+{
+    const struct pfile *pf = &t->files[f];
+    const struct pq_row_group *g = &pf->pq->row_groups[rg];
+    if (g->num_rows == 0)
+        return true;
+    for (size_t k = 0; k < cur->ncons; k++) {
+        const struct cons *c = &cur->cons[k];
+        int fc = pf->map[c->col];
+        if (fc < 0) { /* the column is NULL throughout this file */
+            if (c->op != OP_ISNULL)
+                return true;
+            continue;
+        }
+        const struct pq_column *pc = &pf->pq->cols[fc];
+        const struct pq_stats *st = &g->chunks[fc].stats;
+        bool all_null = st->has_null_count && st->null_count >= g->num_rows;
+        if (c->op == OP_ISNULL) {
+            if (pc->required || (st->has_null_count && st->null_count == 0))
+                return true;
+            continue;
+        }
+        if (all_null)
+            return true;
+        if (c->op == OP_NOTNULL || !applies(c, pc->type, t->cols[c->col].type) || !st->has_min_max)
+            continue;
+        int lo = cmp_stat(pc, st->min, c), hi = cmp_stat(pc, st->max, c);
+        switch (c->op) {
+        case OP_EQ:
+            if (lo > 0 || hi < 0)
+                return true;
+            break;
+        case OP_GT:
+            if (hi <= 0)
+                return true;
+            break;
+        case OP_GE:
+            if (hi < 0)
+                return true;
+            break;
+        case OP_LT:
+            if (lo >= 0)
+                return true;
+            break;
+        case OP_LE:
+            if (lo > 0)
+                return true;
+            break;
+        }
+    }
+    return false;
+}
+
+/* Open the next unit that survives pruning; false at the end. */
+static int next_unit(struct cursor *cur, bool *found)
+{
+    struct ptab *t = tab_of(cur);
+    struct sl_error err = { 0 };
+    *found = false;
+    while (cur->file < t->nfiles) {
+        struct pfile *pf = &t->files[cur->file];
+        if (!pf->pq || cur->rg >= pf->pq->nrow_groups) {
+            cur->file++;
+            cur->rg = 0;
+            continue;
+        }
+        size_t rg = cur->rg++;
+        if (prune(t, cur, cur->file, rg))
+            continue;
+        for (size_t k = 0; k < cur->nslots; k++) {
+            struct slot *s = &cur->slots[k];
+            s->fcol = pf->map[s->col];
+            s->loaded = false;
+            if (s->fcol < 0)
+                continue;
+            s->type = pf->pq->cols[s->fcol].type;
+            s->unit = pf->pq->cols[s->fcol].unit;
+            s->r = pq_column_reader_new(pf->pq, rg, (size_t)s->fcol, &err);
+            if (!s->r) {
+                close_unit(cur);
+                return fail(cur, err.msg);
+            }
+        }
+        cur->open = true;
+        cur->left = pf->pq->row_groups[rg].num_rows;
+        *found = true;
+        return SQLITE_OK;
+    }
+    return SQLITE_OK;
+}
+
+static int load_slot(struct cursor *cur, struct slot *s, size_t n)
+{
+    struct sl_error err = { 0 };
+    if (s->loaded || !s->r)
+        return SQLITE_OK;
+    int64_t got = pq_column_reader_read(s->r, n, &s->batch, &err);
+    if (got < 0)
+        return fail(cur, err.msg);
+    if ((size_t)got != n) {
+        char msg[SL_ERROR_MSG_MAX + 64];
+        snprintf(msg, sizeof msg, "column chunk of '%s' ends early in '%s'",
+                 tab_of(cur)->cols[s->col].name, tab_of(cur)->files[cur->file].path);
+        return fail(cur, msg);
+    }
+    s->loaded = true;
+    return SQLITE_OK;
+}
+
+/* Keep the rows of sel[0..n) that satisfy c; returns the new count. */
+static size_t filter(struct cursor *cur, const struct cons *c, const struct slot *s, size_t n)
+{
+    uint32_t *sel = cur->sel;
+    size_t o = 0;
+    if (!s->r) /* all NULL */
+        return c->op == OP_ISNULL ? n : 0;
+    const struct pq_batch *b = &s->batch;
+    const uint8_t *valid = b->valid;
+    if (c->op == OP_ISNULL || c->op == OP_NOTNULL) {
+        uint8_t want = c->op == OP_NOTNULL;
+        for (size_t k = 0; k < n; k++)
+            if ((valid[sel[k]] != 0) == want)
+                sel[o++] = sel[k];
+        return o;
+    }
+    if (!applies(c, s->type, tab_of(cur)->cols[c->col].type))
+        return n;
+    int op = c->op;
+#define FILTER_LOOP(EXPR)                                    \
+    for (size_t k = 0; k < n; k++) {                         \
+        uint32_t r = sel[k];                                 \
+        if (valid[r] && (EXPR))                              \
+            sel[o++] = r;                                    \
+    }
+    switch (s->type) {
+    case PQ_INT64:
+        if (c->is_int) {
+            int64_t v = c->i;
+            const int64_t *x = b->i64;
+            switch (op) {
+            case OP_EQ: FILTER_LOOP(x[r] == v); break;
+            case OP_GT: FILTER_LOOP(x[r] > v); break;
+            case OP_GE: FILTER_LOOP(x[r] >= v); break;
+            case OP_LT: FILTER_LOOP(x[r] < v); break;
+            case OP_LE: FILTER_LOOP(x[r] <= v); break;
+            }
+        } else {
+            FILTER_LOOP(holds(op, cmp_num((long double)b->i64[r], c)));
+        }
+        break;
+    case PQ_DOUBLE: {
+        const double *x = b->f64;
+        double v = (double)c->ld;
+        if ((long double)v != c->ld) { /* an integer no double holds exactly */
+            FILTER_LOOP(holds(op, cmp_num((long double)x[r], c)));
+            break;
+        }
+        switch (op) {
+        case OP_EQ: FILTER_LOOP(x[r] == v); break;
+        case OP_GT: FILTER_LOOP(x[r] > v); break;
+        case OP_GE: FILTER_LOOP(x[r] >= v); break;
+        case OP_LT: FILTER_LOOP(x[r] < v); break;
+        case OP_LE: FILTER_LOOP(x[r] <= v); break;
+        }
+        break;
+    }
+    case PQ_BOOL:
+        FILTER_LOOP(holds(op, cmp_num(b->b[r] ? 1 : 0, c)));
+        break;
+    case PQ_STRING: {
+        const struct sl_slice *x = b->str;
+        if (op == OP_EQ) {
+            size_t len = c->len;
+            const char *v = c->s;
+            FILTER_LOOP(x[r].len == len && (len == 0 || memcmp(x[r].p, v, len) == 0));
+        } else {
+            FILTER_LOOP(holds(op, cmp_text(x[r].p, x[r].len, c)));
+        }
+        break;
+    }
+    case PQ_TIMESTAMP: {
+        char buf[48];
+        FILTER_LOOP(holds(op, cmp_text((const uint8_t *)buf,
+                                       sql_format_timestamp(b->i64[r], s->unit, buf), c)));
+        break;
+    }
+    case PQ_DATE: {
+        char buf[48];
+        FILTER_LOOP(holds(op, cmp_text((const uint8_t *)buf, sql_format_date(b->i64[r], buf), c)));
+        break;
+    }
+    }
+#undef FILTER_LOOP
+    return o;
+}
+
+/* Make the next batch with at least one passing row current, or set eof. */
+static int advance(struct cursor *cur)
+{
+    struct sl_error err = { 0 };
+    for (;;) {
+        if (!cur->open || cur->left == 0) {
+            close_unit(cur);
+            bool found;
+            int rc = next_unit(cur, &found);
+            if (rc != SQLITE_OK)
+                return rc;
+            if (!found) {
+                cur->eof = true;
+                return SQLITE_OK;
+            }
+        }
+        size_t n = cur->left < SQL_BATCH ? (size_t)cur->left : SQL_BATCH;
+        cur->left -= (int64_t)n;
+        cur->batch_n = n;
+        for (size_t k = 0; k < cur->nslots; k++)
+            cur->slots[k].loaded = false;
+        for (size_t k = 0; k < n; k++)
+            cur->sel[k] = (uint32_t)k;
+        size_t nsel = n;
+        /* Filter columns first: the others are decoded only if a row survives. */
+        for (size_t k = 0; k < cur->ncons && nsel > 0; k++) {
+            const struct cons *c = &cur->cons[k];
+            struct slot *s = &cur->slots[cur->slot_of[c->col]];
+            int rc = load_slot(cur, s, n);
+            if (rc != SQLITE_OK)
+                return rc;
+            nsel = filter(cur, c, s, nsel);
+        }
+        for (size_t k = 0; k < cur->nslots; k++) {
+            struct slot *s = &cur->slots[k];
+            if (s->loaded || !s->r)
+                continue;
+            if (nsel == 0) {
+                if (pq_column_reader_skip(s->r, n, &err) < 0)
+                    return fail(cur, err.msg);
+                continue;
+            }
+            int rc = load_slot(cur, s, n);
+            if (rc != SQLITE_OK)
+                return rc;
+        }
+        cur->rowid += (sqlite3_int64)n;
+        if (nsel > 0) {
+            cur->nsel = nsel;
+            cur->pos = 0;
+            return SQLITE_OK;
+        }
+    }
+}
+
+static int x_filter(sqlite3_vtab_cursor *vc, int idxNum, const char *idxStr, int argc,
+                    sqlite3_value **argv)
+{
+    (void)idxNum;
+    struct cursor *cur = (struct cursor *)vc;
+    struct ptab *t = tab_of(cur);
+    reset(cur);
+    cur->eof = false;
+    cur->empty = false;
+    cur->file = cur->rg = 0;
+    cur->rowid = 0;
+    cur->nsel = cur->pos = 0;
+    if (t->bad)
+        return fail(cur, t->bad);
+
+    /* Columns to read: colUsed (bit 63 stands for every column from 63 on). */
+    unsigned long long used = strtoull(idxStr ? idxStr : "0", NULL, 16);
+    for (size_t c = 0; c < t->ncols; c++)
+        cur->slot_of[c] = -1;
+    cur->slots = sl_xcalloc(t->ncols + 1, sizeof *cur->slots);
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (used & (1ull << (c < 63 ? c : 63))) {
+            cur->slot_of[c] = (int)cur->nslots;
+            cur->slots[cur->nslots++].col = (int)c;
+        }
+    }
+    /* Constraints, in idxStr order; argv holds the values of those flagged 1. */
+    const char *p = idxStr ? strchr(idxStr, ';') : NULL;
+    int argi = 0;
+    while (p && cur->ncons < MAX_CONS) {
+        int col, op, flag;
+        if (sscanf(p, ";%d:%d:%d", &col, &op, &flag) != 3)
+            break;
+        p = strchr(p + 1, ';');
+        struct cons *c = &cur->cons[cur->ncons];
+        memset(c, 0, sizeof *c);
+        c->col = col;
+        c->op = op;
+        if (flag) {
+            if (argi >= argc)
+                break;
+            sqlite3_value *v = argv[argi++];
+            switch (sqlite3_value_type(v)) {
+            case SQLITE_INTEGER:
+                c->rhs = RHS_NUM;
+                c->is_int = true;
+                c->i = sqlite3_value_int64(v);
+                c->ld = (long double)c->i;
+                break;
+            case SQLITE_FLOAT:
+                c->rhs = RHS_NUM;
+                c->ld = sqlite3_value_double(v);
+                break;
+            case SQLITE_TEXT:
+                c->rhs = RHS_TEXT;
+                c->len = (size_t)sqlite3_value_bytes(v);
+                c->s = sl_xmalloc(c->len + 1);
+                memcpy(c->s, sqlite3_value_text(v), c->len + 1);
+                break;
+            case SQLITE_NULL:
+                cur->empty = true; /* x op NULL is never true */
+                break;
+            default:
+                c->rhs = RHS_SKIP;
+            }
+            if (c->rhs == RHS_SKIP)
+                continue; /* SQLite alone checks it (invariant 1) */
+        }
+        /* The constraint's column must be read even when SQLite did not list it. */
+        if (cur->slot_of[col] < 0) {
+            cur->slot_of[col] = (int)cur->nslots;
+            cur->slots[cur->nslots++].col = col;
+        }
+        cur->ncons++;
+    }
+    if (cur->empty) {
+        cur->eof = true;
+        return SQLITE_OK;
+    }
+    return advance(cur);
+}
+
+static int x_next(sqlite3_vtab_cursor *vc)
+{
+    struct cursor *cur = (struct cursor *)vc;
+    if (++cur->pos < cur->nsel)
+        return SQLITE_OK;
+    return advance(cur);
+}
+
+static int x_eof(sqlite3_vtab_cursor *vc)
+{
+    return ((struct cursor *)vc)->eof;
+}
+
+static int x_column(sqlite3_vtab_cursor *vc, sqlite3_context *ctx, int col)
+{
+    struct cursor *cur = (struct cursor *)vc;
+    if (col < 0 || cur->slot_of[col] < 0) {
+        sqlite3_result_null(ctx);
+        return SQLITE_OK;
+    }
+    struct slot *s = &cur->slots[cur->slot_of[col]];
+    if (!s->r) {
+        sqlite3_result_null(ctx);
+        return SQLITE_OK;
+    }
+    uint32_t r = cur->sel[cur->pos];
+    const struct pq_batch *b = &s->batch;
+    if (!b->valid[r]) {
+        sqlite3_result_null(ctx);
+        return SQLITE_OK;
+    }
+    switch (s->type) {
+    case PQ_INT64:
+        sqlite3_result_int64(ctx, b->i64[r]);
+        break;
+    case PQ_DOUBLE:
+        sqlite3_result_double(ctx, b->f64[r]);
+        break;
+    case PQ_BOOL:
+        sqlite3_result_int(ctx, b->b[r] ? 1 : 0);
+        break;
+    case PQ_STRING:
+        sqlite3_result_text(ctx, b->str[r].len ? (const char *)b->str[r].p : "",
+                            (int)b->str[r].len, SQLITE_TRANSIENT);
+        break;
+    case PQ_TIMESTAMP:
+        sqlite3_result_text(ctx, cur->tbuf,
+                            (int)sql_format_timestamp(b->i64[r], s->unit, cur->tbuf),
+                            SQLITE_TRANSIENT);
+        break;
+    case PQ_DATE:
+        sqlite3_result_text(ctx, cur->tbuf, (int)sql_format_date(b->i64[r], cur->tbuf),
+                            SQLITE_TRANSIENT);
+        break;
+    }
+    return SQLITE_OK;
+}
+
+static int x_rowid(sqlite3_vtab_cursor *vc, sqlite3_int64 *rowid)
+{
+    struct cursor *cur = (struct cursor *)vc;
+    *rowid = cur->rowid - (sqlite3_int64)cur->batch_n + cur->sel[cur->pos];
+    return SQLITE_OK;
+}
+
+static sqlite3_module parquet_module = {
+    .iVersion = 0,
+    .xCreate = x_connect,
+    .xConnect = x_connect,
+    .xBestIndex = x_best_index,
+    .xDisconnect = x_disconnect,
+    .xDestroy = x_disconnect,
+    .xOpen = x_open,
+    .xClose = x_close,
+    .xFilter = x_filter,
+    .xNext = x_next,
+    .xEof = x_eof,
+    .xColumn = x_column,
+    .xRowid = x_rowid,
+};
+
+int sql_vtab_register(sqlite3 *db, struct sql_session *s)
+{
+    return sqlite3_create_module(db, "sluice_parquet", &parquet_module, s);
+}
