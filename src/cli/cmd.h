@@ -22,5 +22,7 @@ int cmd_produce(int argc, char **argv);
 int cmd_consume(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_parquet(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
 
 #endif

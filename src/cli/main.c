@@ -29,6 +29,8 @@ static const struct cmd cmds[] = {
     { "consume", cmd_consume, "print a topic's messages, one per line" },
     { "extract", cmd_extract, "turn a topic's JSON events into typed Parquet tables" },
     { "parquet", cmd_parquet, "describe a Parquet file: schema, row groups, statistics" },
+    { "sql", cmd_sql, "SQL over the lake's Parquet tables, or an interactive shell" },
+    { "ls", cmd_ls, "list a lake path with sizes, rows and times" },
     { NULL, NULL, NULL },
 };
 
