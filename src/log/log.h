@@ -18,7 +18,9 @@
  *     broker calls log_store_sync() from the event loop's before-sleep hook
  *     and acknowledges acks=-1 and acks=1 produces whose ticket <= synced.
  *   - LOG_FLUSH_INTERVAL: appends count as durable once written; the segments
- *     are fdatasync'ed by log_store_sync() at most every `flush_interval_ms`.
+ *     are fdatasync'ed by log_store_sync() at most every `flush_interval_ms`
+ *     (so the broker should also call it from a timer, or an idle loop
+ *     leaves the last writes unsynced).
  *   - LOG_FLUSH_OS: appends count as durable once written; never fsynced
  *     (except when a segment rolls or the store closes).
  * The high watermark (what Fetch may return) advances with the same rule: it
