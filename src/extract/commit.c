@@ -40,7 +40,7 @@
  *     IDLE --part_path()--> BUILDING --publish(): fsync--> SYNCED
  *       ^                                                     |
  *       |                              publish(): exchange    v
- *       +------ publish(): delete old version ------------ SWAPPED
+ *       +------ drop_old(): delete old version ----------- SWAPPED
  *
  *   IDLE -> BUILDING  extract_commit_part_path() (or publish() when only the
  *                     offsets changed) makes PENDING: mkdir, then hard links
@@ -52,8 +52,10 @@
  *                     directories of PENDING.
  *   -> SWAPPED        publish() exchanges PENDING and OUT and fsyncs PARENT.
  *                     This rename is the commit point.
- *   -> IDLE           publish() deletes the old version (now under the
- *                     PENDING name).
+ *   -> IDLE           the old version (now under the PENDING name) is
+ *                     deleted by the next publish() or by
+ *                     extract_commit_free(), at least GRACE_MS after the
+ *                     swap (drop_old(): readers may still be listing it).
  *
  * Crashes. Before the exchange: OUT is the previous version; PENDING is
  * garbage (4) and the records it held are read again after the restart,
@@ -77,6 +79,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -89,6 +92,7 @@
 #endif
 
 #define PATH_CAP 4096
+#define GRACE_MS 500 /* an old version outlives its swap by this much (readers listing it) */
 
 struct extract_commit {
     char *out;             /* owned: OUT as given */
@@ -99,6 +103,8 @@ struct extract_commit {
     bool out_exists;       /* OUT exists (as a directory) */
     bool published;        /* a commit of this run has been swapped in */
     char *pending;         /* owned: PENDING path, NULL while IDLE */
+    char *old;             /* owned: the version swapped out last, not yet deleted */
+    int64_t old_at_ms;     /* monotonic time of that swap */
     char *offsets;         /* owned: committed _offsets text, or NULL */
     char run_id[40];       /* part name prefix unique to this run */
     unsigned seq;          /* parts and versions made in this run */
@@ -298,6 +304,31 @@ static char *read_small(const char *path, size_t max)
 
 /* ---------------------------------------------------------------- MARK: protocol */
 
+/*
+ * Delete the version swapped out by the previous commit, once GRACE_MS have
+ * passed since its swap. Why wait: a reader that opened OUT just before the
+ * swap is still listing the old directory; deleting its entries under it
+ * would show that reader part of a table (names it then finds, through OUT,
+ * in the new version). Listing takes microseconds to milliseconds.
+ */
+static void drop_old(struct extract_commit *c)
+{
+    if (!c->old)
+        return;
+    int64_t wait = c->old_at_ms + GRACE_MS - sl_clock_mono_ms();
+    if (wait > 0) {
+        struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    int pfd = open(c->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd >= 0) {
+        rm_rf_at(pfd, strrchr(c->old, '/') + 1);
+        close(pfd);
+    }
+    free(c->old);
+    c->old = NULL;
+}
+
 struct extract_commit *extract_commit_open(const char *out, enum extract_mode mode,
                                            struct sl_error *err)
 {
@@ -393,6 +424,7 @@ void extract_commit_free(struct extract_commit *c)
             close(pfd);
         free(c->pending);
     }
+    drop_old(c);
     if (c->lock_fd >= 0)
         close(c->lock_fd);
     free(c->out);
@@ -478,15 +510,14 @@ int extract_commit_publish(struct extract_commit *c, const char *offsets_json,
     }
     if (fsync_path(c->parent, O_RDONLY | O_DIRECTORY) != 0)
         return sl_fail_errno(err, SL_EIO, "cannot fsync '%s'", c->parent);
-    /* SWAPPED -> IDLE: the old version is garbage now */
+    /* SWAPPED -> IDLE: the old version is garbage now, deleted after a grace */
+    drop_old(c);
     if (c->out_exists) {
-        int pfd = open(c->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (pfd >= 0) {
-            rm_rf_at(pfd, strrchr(c->pending, '/') + 1);
-            close(pfd);
-        }
+        c->old = c->pending;
+        c->old_at_ms = sl_clock_mono_ms();
+    } else {
+        free(c->pending);
     }
-    free(c->pending);
     c->pending = NULL;
     c->out_exists = true;
     c->published = true;
