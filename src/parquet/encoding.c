@@ -147,8 +147,19 @@ static void unpack(const uint8_t *src, size_t srclen, int width, uint32_t *out, 
         return;
     }
     uint64_t mask = width == 32 ? 0xffffffffull : ((1ull << width) - 1);
-    size_t bit = 0;
-    for (size_t k = 0; k < count; k++, bit += (size_t)width) {
+    size_t k = 0, bit = 0;
+    if (width <= 8) {
+        /* Fast path: a group of 8 values is `width` bytes, one 64-bit load. */
+        size_t w = (size_t)width;
+        for (; k + 8 <= count && (k / 8) * w + 8 <= srclen; k += 8) {
+            uint64_t g;
+            memcpy(&g, src + (k / 8) * w, 8);
+            for (int j = 0; j < 8; j++)
+                out[k + (size_t)j] = (uint32_t)((g >> (j * width)) & mask);
+        }
+        bit = k * w;
+    }
+    for (; k < count; k++, bit += (size_t)width) {
         size_t byte = bit >> 3;
         uint64_t w;
         if (byte + 8 <= srclen) {
@@ -208,6 +219,60 @@ int pq_rle_decode(struct sl_slice in, int width, uint32_t *out, size_t n)
             got += take;
         }
     }
+    return SL_OK;
+}
+
+/* Definition levels of a flat optional column: the hybrid at bit width 1,
+ * straight to bytes, counting the zeros (nulls) on the way. */
+int pq_levels_decode(struct sl_slice in, uint8_t *out, size_t n, size_t *zeros)
+{
+    size_t pos = 0, got = 0, z = 0;
+    while (got < n) {
+        uint64_t h;
+        int used = sl_uvarint_decode(in.p + pos, in.len - pos, 5, &h);
+        if (used <= 0)
+            return SL_ECORRUPT;
+        pos += (size_t)used;
+        if (h & 1) {
+            size_t groups = (size_t)(h >> 1);
+            if (groups == 0)
+                return SL_ECORRUPT;
+            size_t avail = in.len - pos;
+            size_t take = n - got < groups * 8 ? n - got : groups * 8;
+            if ((take + 7) / 8 > avail)
+                return SL_ECORRUPT;
+            size_t k = 0;
+            for (; k + 8 <= take; k += 8) {
+                /* spread each nibble's 4 bits over 4 bytes */
+                uint8_t byte = in.p[pos + k / 8];
+                uint32_t lo = ((uint32_t)(byte & 15) * 0x00204081u) & 0x01010101u;
+                uint32_t hi = ((uint32_t)(byte >> 4) * 0x00204081u) & 0x01010101u;
+                memcpy(out + got + k, &lo, 4);
+                memcpy(out + got + k + 4, &hi, 4);
+                z += 8 - (size_t)__builtin_popcount(byte);
+            }
+            for (; k < take; k++) {
+                uint8_t bit = (in.p[pos + k / 8] >> (k % 8)) & 1;
+                out[got + k] = bit;
+                z += !bit;
+            }
+            got += take;
+            pos += groups < avail ? groups : avail;
+        } else {
+            uint64_t count = h >> 1;
+            if (count == 0 || pos >= in.len)
+                return SL_ECORRUPT;
+            uint8_t x = in.p[pos++];
+            if (x > 1)
+                return SL_ECORRUPT;
+            size_t take = count < n - got ? (size_t)count : n - got;
+            memset(out + got, x, take);
+            if (!x)
+                z += take;
+            got += take;
+        }
+    }
+    *zeros = z;
     return SL_OK;
 }
 

@@ -124,6 +124,10 @@ void pq_rle_encode(const uint32_t *v, size_t n, int width, struct sl_buf *out);
  * Returns SL_OK or SL_ECORRUPT (truncated or oversized runs). */
 int pq_rle_decode(struct sl_slice in, int width, uint32_t *out, size_t n);
 
+/* Decode n definition levels at bit width 1 into bytes (0/1); *zeros gets
+ * the count of 0 levels. SL_OK or SL_ECORRUPT. */
+int pq_levels_decode(struct sl_slice in, uint8_t *out, size_t n, size_t *zeros);
+
 /* Decode DELTA_BINARY_PACKED: up to `n` values into out (int64, wrapping);
  * *used gets bytes consumed. SL_OK or SL_ECORRUPT. */
 int pq_delta_decode(struct sl_slice in, int64_t *out, size_t n, size_t *used);

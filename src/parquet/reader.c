@@ -27,6 +27,9 @@
 #define PQ_PAGE_VALUES_MAX (4u << 20) /* level entries per page */
 #define PQ_JULIAN_EPOCH 2440588       /* Julian day of 1970-01-01 */
 
+/* Where a decoded page keeps its values (saves a copy per value). */
+enum { PM_ARR, PM_DICT, PM_RAW };
+
 double pq_decimal_be(const uint8_t *p, size_t n, int scale);
 
 /* Typed value arrays (one of them is used, by the column's pq_type). */
@@ -68,7 +71,11 @@ struct pq_column_reader {
     size_t u32_cap;
     int64_t *i64tmp;          /* owned scratch for delta-encoded lengths */
     size_t i64tmp_cap;
-    struct vals pv;           /* owned; the page's non-null values */
+    struct vals pv;           /* owned; the page's non-null values (PM_ARR) */
+    int pmode;                /* where the page's values are: PM_ARR, PM_DICT, PM_RAW */
+    uint32_t *pidx;           /* owned; PM_DICT: dictionary index per value */
+    size_t pidx_cap;
+    const uint8_t *praw;      /* PM_RAW: 8-byte little-endian values in the page */
 
     /* page buffers */
     struct pool_buf *pool;    /* owned */
@@ -370,9 +377,18 @@ static int decode_values(struct pq_column_reader *r, int enc, struct sl_slice in
                          struct pool_buf *pb, struct sl_error *err)
 {
     struct vals *v = &r->pv;
-    vals_reserve(v, r->c->type, nn);
+    r->pmode = PM_ARR;
     switch (enc) {
     case PQ_ENC_PLAIN:
+        if ((r->c->physical == PQ_T_INT64 && r->c->type != PQ_DOUBLE) ||
+            r->c->physical == PQ_T_DOUBLE) {
+            if (nn > in.len / 8)
+                return fail_page(r, err, SL_ECORRUPT, "8-byte values past the page");
+            r->pmode = PM_RAW;
+            r->praw = in.p;
+            return SL_OK;
+        }
+        vals_reserve(v, r->c->type, nn);
         return decode_plain(r, in, nn, v, &pb->extra, err);
     case PQ_ENC_PLAIN_DICTIONARY:
     case PQ_ENC_RLE_DICTIONARY: {
@@ -382,34 +398,24 @@ static int decode_values(struct pq_column_reader *r, int enc, struct sl_slice in
             return SL_OK;
         if (in.len < 1 || in.p[0] > 32)
             return fail_page(r, err, SL_ECORRUPT, "bad dictionary index bit width");
-        uint32_t *idx = u32_scratch(r, nn);
+        if (nn > r->pidx_cap) {
+            r->pidx_cap = nn < 1024 ? 1024 : nn;
+            free(r->pidx);
+            r->pidx = sl_xmalloc(r->pidx_cap * sizeof *r->pidx);
+        }
+        uint32_t *idx = r->pidx;
         if (pq_rle_decode(sl_slice_make(in.p + 1, in.len - 1), in.p[0], idx, nn) != SL_OK)
             return fail_page(r, err, SL_ECORRUPT, "corrupt dictionary indices");
-        size_t nd = r->ndict;
+        uint32_t nd = (uint32_t)r->ndict, bad = 0;
         for (size_t k = 0; k < nn; k++)
-            if (idx[k] >= nd)
-                return fail_page(r, err, SL_ECORRUPT, "dictionary index out of range");
-        switch (r->c->type) {
-        case PQ_BOOL:
-            for (size_t k = 0; k < nn; k++)
-                v->b[k] = r->dict.b[idx[k]];
-            break;
-        case PQ_DOUBLE:
-            for (size_t k = 0; k < nn; k++)
-                v->d[k] = r->dict.d[idx[k]];
-            break;
-        case PQ_STRING:
-            for (size_t k = 0; k < nn; k++)
-                v->s[k] = r->dict.s[idx[k]];
-            break;
-        default:
-            for (size_t k = 0; k < nn; k++)
-                v->i[k] = r->dict.i[idx[k]];
-            break;
-        }
+            bad |= idx[k] >= nd;
+        if (bad)
+            return fail_page(r, err, SL_ECORRUPT, "dictionary index out of range");
+        r->pmode = PM_DICT;
         return SL_OK;
     }
     case PQ_ENC_RLE: {
+        vals_reserve(v, r->c->type, nn);
         if (r->c->physical != PQ_T_BOOLEAN)
             return fail_page(r, err, SL_EUNSUPPORTED, "RLE values on a non-boolean column");
         if (in.len < 4)
@@ -426,12 +432,16 @@ static int decode_values(struct pq_column_reader *r, int enc, struct sl_slice in
         return SL_OK;
     }
     case PQ_ENC_DELTA_BINARY_PACKED:
+        vals_reserve(v, r->c->type, nn);
         return decode_delta_ints(r, in, nn, v, err);
     case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+        vals_reserve(v, r->c->type, nn);
         return decode_delta_strings(r, in, nn, false, v, &pb->extra, err);
     case PQ_ENC_DELTA_BYTE_ARRAY:
+        vals_reserve(v, r->c->type, nn);
         return decode_delta_strings(r, in, nn, true, v, &pb->extra, err);
     case PQ_ENC_BYTE_STREAM_SPLIT:
+        vals_reserve(v, r->c->type, nn);
         return decode_split(r, in, nn, v, err);
     default:
         return fail_page(r, err, SL_EUNSUPPORTED, "unsupported value encoding");
@@ -554,14 +564,9 @@ static void defs_reserve(struct pq_column_reader *r, size_t n)
 static int decode_defs(struct pq_column_reader *r, struct sl_slice in, size_t n,
                        struct sl_error *err)
 {
-    uint32_t *tmp = u32_scratch(r, n);
-    if (pq_rle_decode(in, 1, tmp, n) != SL_OK)
+    size_t nulls;
+    if (pq_levels_decode(in, r->defs, n, &nulls) != SL_OK)
         return fail_page(r, err, SL_ECORRUPT, "corrupt definition levels");
-    size_t nulls = 0;
-    for (size_t k = 0; k < n; k++) {
-        r->defs[k] = (uint8_t)tmp[k];
-        nulls += tmp[k] == 0;
-    }
     r->page_nulls = nulls;
     return SL_OK;
 }
@@ -701,6 +706,7 @@ void pq_column_reader_free(struct pq_column_reader *r)
     pq_codec_ctx_release(&r->codec);
     vals_free(&r->dict);
     vals_free(&r->pv);
+    free(r->pidx);
     vals_free(&r->bv);
     sl_buf_release(&r->dict_buf);
     sl_buf_release(&r->dict_extra);
@@ -716,15 +722,48 @@ void pq_column_reader_free(struct pq_column_reader *r)
     free(r);
 }
 
-/* Copy k rows of the current page into the batch at `at`. */
+/* Copy k rows of the current page into the batch at `at`; returns nulls.
+ * GET(vp) reads the page's vp-th non-null value from wherever it is. */
+#define SCATTER(DST, GET, ZERO)                                   \
+    do {                                                          \
+        if (r->page_nulls == 0) {                                 \
+            for (size_t j = 0; j < k; j++, vp++)                  \
+                (DST)[at + j] = GET(vp);                          \
+        } else {                                                  \
+            for (size_t j = 0; j < k; j++) {                      \
+                bool v_ = defs[j] != 0;                           \
+                valid[j] = v_;                                    \
+                (DST)[at + j] = v_ ? GET(vp) : (ZERO);            \
+                vp += v_;                                         \
+                nulls += !v_;                                     \
+            }                                                     \
+        }                                                         \
+    } while (0)
+
+static inline int64_t raw64(const uint8_t *p, size_t vp)
+{
+    int64_t x;
+    memcpy(&x, p + vp * 8, 8);
+    return x;
+}
+
+static inline double rawd(const uint8_t *p, size_t vp)
+{
+    double x;
+    memcpy(&x, p + vp * 8, 8);
+    return x;
+}
+
 static size_t scatter(struct pq_column_reader *r, size_t at, size_t k)
 {
     enum pq_type t = r->c->type;
     const uint8_t *defs = r->defs + r->page_pos;
     size_t vp = r->val_pos, nulls = 0;
     uint8_t *valid = r->bvalid + at;
-    if (r->page_nulls == 0) {
+    const struct sl_slice empty = { NULL, 0 };
+    if (r->page_nulls == 0)
         memset(valid, 1, k);
+    if (r->page_nulls == 0 && r->pmode == PM_ARR) {
         switch (t) {
         case PQ_BOOL: memcpy(r->bv.b + at, r->pv.b + vp, k); break;
         case PQ_DOUBLE: memcpy(r->bv.d + at, r->pv.d + vp, k * sizeof(double)); break;
@@ -734,19 +773,48 @@ static size_t scatter(struct pq_column_reader *r, size_t at, size_t k)
         r->val_pos += k;
         return 0;
     }
-    for (size_t j = 0; j < k; j++) {
-        bool v = defs[j] != 0;
-        valid[j] = v;
+    if (r->page_nulls == 0 && r->pmode == PM_RAW) {
+        if (t == PQ_DOUBLE)
+            memcpy(r->bv.d + at, r->praw + vp * 8, k * 8);
+        else
+            memcpy(r->bv.i + at, r->praw + vp * 8, k * 8);
+        r->val_pos += k;
+        return 0;
+    }
+    const uint32_t *idx = r->pidx;
+#define G_ARR_B(x) r->pv.b[x]
+#define G_ARR_D(x) r->pv.d[x]
+#define G_ARR_S(x) r->pv.s[x]
+#define G_ARR_I(x) r->pv.i[x]
+#define G_DICT_B(x) r->dict.b[idx[x]]
+#define G_DICT_D(x) r->dict.d[idx[x]]
+#define G_DICT_S(x) r->dict.s[idx[x]]
+#define G_DICT_I(x) r->dict.i[idx[x]]
+#define G_RAW_D(x) rawd(r->praw, x)
+#define G_RAW_I(x) raw64(r->praw, x)
+    switch (r->pmode) {
+    case PM_DICT:
         switch (t) {
-        case PQ_BOOL: r->bv.b[at + j] = v ? r->pv.b[vp] : 0; break;
-        case PQ_DOUBLE: r->bv.d[at + j] = v ? r->pv.d[vp] : 0; break;
-        case PQ_STRING:
-            r->bv.s[at + j] = v ? r->pv.s[vp] : sl_slice_make(NULL, 0);
-            break;
-        default: r->bv.i[at + j] = v ? r->pv.i[vp] : 0; break;
+        case PQ_BOOL: SCATTER(r->bv.b, G_DICT_B, 0); break;
+        case PQ_DOUBLE: SCATTER(r->bv.d, G_DICT_D, 0); break;
+        case PQ_STRING: SCATTER(r->bv.s, G_DICT_S, empty); break;
+        default: SCATTER(r->bv.i, G_DICT_I, 0); break;
         }
-        vp += v;
-        nulls += !v;
+        break;
+    case PM_RAW:
+        if (t == PQ_DOUBLE)
+            SCATTER(r->bv.d, G_RAW_D, 0);
+        else
+            SCATTER(r->bv.i, G_RAW_I, 0);
+        break;
+    default:
+        switch (t) {
+        case PQ_BOOL: SCATTER(r->bv.b, G_ARR_B, 0); break;
+        case PQ_DOUBLE: SCATTER(r->bv.d, G_ARR_D, 0); break;
+        case PQ_STRING: SCATTER(r->bv.s, G_ARR_S, empty); break;
+        default: SCATTER(r->bv.i, G_ARR_I, 0); break;
+        }
+        break;
     }
     r->val_pos = vp;
     return nulls;

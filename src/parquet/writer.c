@@ -248,7 +248,7 @@ static struct pq_writer *writer_new(const char *name, const struct pq_column_def
         sl_buf_init(&col->pages, 0);
         sl_buf_init(&col->smin, 0);
         sl_buf_init(&col->smax, 0);
-        if (col->type == PQ_STRING && !w->no_dict) {
+        if (col->type != PQ_BOOL && !w->no_dict) {
             col->idx = sl_xmalloc(w->page_rows_max * sizeof *col->idx);
             col->nslots = 1024;
             col->slots = sl_xcalloc(col->nslots, sizeof *col->slots);
@@ -514,7 +514,21 @@ static void dict_grow_slots(struct wcol *col)
 static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *p, size_t len,
                           bool *fresh)
 {
-    uint64_t h = pq_hash(p, len);
+    /* Strings are stored as PLAIN byte arrays (u32 length + bytes); int64,
+     * timestamp and double values as their 8 PLAIN bytes. */
+    bool fixed = col->type != PQ_STRING;
+    uint64_t h;
+    if (fixed) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        h = x ^ (x >> 33); /* murmur3 fmix64 */
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 33;
+        h *= 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 33;
+    } else {
+        h = pq_hash(p, len);
+    }
     size_t mask = col->nslots - 1;
     size_t i = (size_t)h & mask;
     uint32_t e;
@@ -522,11 +536,18 @@ static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *
         e--;
         if (col->dict_hash[e] == h) {
             const uint8_t *d = col->dict.data + col->dict_off[e];
-            uint32_t dl;
-            memcpy(&dl, d, 4);
-            if (dl == len && memcmp(d + 4, p, len) == 0) {
-                *fresh = false;
-                return e;
+            if (fixed) {
+                if (memcmp(d, p, 8) == 0) {
+                    *fresh = false;
+                    return e;
+                }
+            } else {
+                uint32_t dl;
+                memcpy(&dl, d, 4);
+                if (dl == len && memcmp(d + 4, p, len) == 0) {
+                    *fresh = false;
+                    return e;
+                }
             }
         }
         i = (i + 1) & mask;
@@ -541,7 +562,8 @@ static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *
     e = (uint32_t)col->ndict++;
     col->dict_off[e] = (uint32_t)col->dict.len;
     col->dict_hash[e] = h;
-    sl_buf_le32(&col->dict, (uint32_t)len);
+    if (!fixed)
+        sl_buf_le32(&col->dict, (uint32_t)len);
     sl_buf_append(&col->dict, p, len);
     col->slots[i] = e + 1;
     if (col->ndict * 2 > col->nslots)
@@ -577,13 +599,37 @@ static void stats_string(struct wcol *col, const uint8_t *p, size_t len)
     }
 }
 
+/* Append an 8-byte value: a dictionary index while the chunk's dictionary
+ * works, else the PLAIN bytes. False only when a page flush failed. */
+static bool append_fixed(struct pq_writer *w, struct wcol *col, uint64_t bits,
+                         struct sl_error *err)
+{
+    if (col->dict_on) {
+        bool fresh;
+        uint8_t le[8];
+        for (int b = 0; b < 8; b++)
+            le[b] = (uint8_t)(bits >> (8 * b));
+        int64_t e = dict_index(w, col, le, 8, &fresh);
+        if (e >= 0) {
+            col->idx[col->nidx++] = (uint32_t)e;
+            return true;
+        }
+        if (flush_page(w, col, err) != SL_OK)
+            return false;
+        col->dict_on = false;
+    }
+    sl_buf_le64(&col->vals, bits);
+    return true;
+}
+
 static int commit_value(struct pq_writer *w, struct wcol *col, struct sl_error *err)
 {
     switch (col->type) {
     case PQ_INT64:
     case PQ_TIMESTAMP: {
         int64_t v = col->sv.i;
-        sl_buf_le64(&col->vals, (uint64_t)v);
+        if (!append_fixed(w, col, (uint64_t)v, err))
+            return err ? err->code : SL_EIO;
         if (!col->has_mm) {
             col->imin = col->imax = v;
             col->has_mm = true;
@@ -599,7 +645,8 @@ static int commit_value(struct pq_writer *w, struct wcol *col, struct sl_error *
         double v = col->sv.d;
         uint64_t bits;
         memcpy(&bits, &v, 8);
-        sl_buf_le64(&col->vals, bits);
+        if (!append_fixed(w, col, bits, err))
+            return err ? err->code : SL_EIO;
         if (!isnan(v)) {
             if (!col->has_mm) {
                 col->dmin = col->dmax = v;
