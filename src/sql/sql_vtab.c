@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "base/mem.h"
 #include "parquet/pq.h"
 #include "sql/sql_int.h"
@@ -374,6 +375,9 @@ struct cursor {
     sqlite3_int64 rowid;
     bool eof;
     char tbuf[48];
+    /* counters of the current scan, for the debug log */
+    size_t units_read, units_pruned;
+    int64_t rows_read, rows_passed;
 };
 
 static struct ptab *tab_of(struct cursor *cur)
@@ -402,6 +406,12 @@ static void close_unit(struct cursor *cur)
 
 static void reset(struct cursor *cur)
 {
+    if (cur->units_read || cur->units_pruned)
+        sl_debug("sql: scan read %zu row groups, pruned %zu, %lld rows decoded, %lld passed, "
+                 "%zu columns", cur->units_read, cur->units_pruned, (long long)cur->rows_read,
+                 (long long)cur->rows_passed, cur->nslots);
+    cur->units_read = cur->units_pruned = 0;
+    cur->rows_read = cur->rows_passed = 0;
     close_unit(cur);
     for (size_t k = 0; k < cur->ncons; k++)
         free(cur->cons[k].s);
@@ -565,8 +575,11 @@ static int next_unit(struct cursor *cur, bool *found)
             continue;
         }
         size_t rg = cur->rg++;
-        if (prune(t, cur, cur->file, rg))
+        if (prune(t, cur, cur->file, rg)) {
+            cur->units_pruned++;
             continue;
+        }
+        cur->units_read++;
         for (size_t k = 0; k < cur->nslots; k++) {
             struct slot *s = &cur->slots[k];
             s->fcol = pf->map[s->col];
@@ -741,6 +754,8 @@ static int advance(struct cursor *cur)
                 return rc;
         }
         cur->rowid += (sqlite3_int64)n;
+        cur->rows_read += (int64_t)n;
+        cur->rows_passed += (int64_t)nsel;
         if (nsel > 0) {
             cur->nsel = nsel;
             cur->pos = 0;
