@@ -39,8 +39,8 @@ struct log_segment {
     int64_t base;              /* base offset: the first offset it may hold; its file name */
     char *path;                /* owned: "<partition dir>/<base %020>" without extension */
     int fd;                    /* owned: the .log file, read-write */
-    int index_fd;              /* owned: .index */
-    int time_fd;               /* owned: .timeindex */
+    int index_fd;              /* owned: .index; -1 once sealed (not active) */
+    int time_fd;               /* owned: .timeindex; -1 once sealed */
     int64_t size;              /* bytes of whole valid batches (the file may not be longer) */
     int64_t next_offset;       /* last offset stored + 1; == base when empty */
     int64_t max_ts;            /* largest batch max_timestamp; LOG_TS_NONE when empty */
@@ -134,7 +134,9 @@ void log_segment_unlink(struct log_segment *seg);
 /* Append an index entry in memory and in both index files. */
 int log_segment_index_add(struct log_segment *seg, struct log_index_entry e,
                           struct sl_error *err);
-/* fdatasync the .log (and the index files when `indexes`); clears dirty. */
+/* Close the index descriptors of a segment that will not be appended to. */
+void log_segment_seal(struct log_segment *seg);
+/* fdatasync the .log (and the index files when `indexes` and open); clears dirty. */
 int log_segment_sync(struct log_segment *seg, bool indexes, struct sl_error *err);
 /* Position of the batch to start a search for `offset` from (index lookup). */
 int64_t log_segment_lookup(const struct log_segment *seg, int64_t offset);

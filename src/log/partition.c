@@ -165,6 +165,8 @@ struct log_partition *log_partition_open(struct log_topic *topic, int32_t index,
         if (part->nsegs > 0 && active(part)->next_offset > seg->base)
             sl_warn("segment '%s' overlaps the one before it (ends at offset %" PRId64 ")",
                     seg->path, active(part)->next_offset);
+        if (!last)
+            log_segment_seal(seg);
         segs_push(part, seg);
     }
     free(bases);
@@ -248,6 +250,7 @@ int log_partition_roll(struct log_partition *part, struct sl_error *err)
         log_segment_free(seg);
         return SL_EIO;
     }
+    log_segment_seal(old);
     segs_push(part, seg);
     part->hw = seg->base;
     part->hw_pos = 0;

@@ -544,13 +544,25 @@ fail:
     return NULL;
 }
 
+void log_segment_seal(struct log_segment *seg)
+{
+    /* Sealed segments are never written again: their index descriptors are
+     * not needed, and closing them keeps a partition at one fd per segment. */
+    if (seg->index_fd >= 0)
+        close(seg->index_fd);
+    if (seg->time_fd >= 0)
+        close(seg->time_fd);
+    seg->index_fd = seg->time_fd = -1;
+}
+
 int log_segment_sync(struct log_segment *seg, bool indexes, struct sl_error *err)
 {
     char path[4096];
     if (fdatasync(seg->fd) < 0)
         return sl_fail_errno(err, SL_EIO, "cannot fdatasync segment '%s'",
                              seg_file(seg, ".log", path, sizeof path));
-    if (indexes && (fdatasync(seg->index_fd) < 0 || fdatasync(seg->time_fd) < 0))
+    if (indexes && seg->index_fd >= 0 &&
+        (fdatasync(seg->index_fd) < 0 || fdatasync(seg->time_fd) < 0))
         return sl_fail_errno(err, SL_EIO, "cannot fdatasync index of '%s'",
                              seg_file(seg, ".log", path, sizeof path));
     seg->dirty = false;
