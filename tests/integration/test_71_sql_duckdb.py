@@ -1,0 +1,132 @@
+"""sluice sql against DuckDB: the same queries over the same Parquet files
+must give the same rows. The files are written by DuckDB (sql_duckdb.mjs gen)
+and, in the second half, by `sluice extract` (read by DuckDB too)."""
+import json
+import re
+
+import pytest
+
+from conftest import NODE_DIR, SLUICE, run
+
+# (sluice query, DuckDB query or None when the text is the same, ordered?)
+# Timestamps and dates are text in sluice ('YYYY-MM-DD HH:MM:SS.mmm'); DuckDB
+# gets strftime() where it would return a TIMESTAMP. SQLite's LIKE ignores
+# ASCII case, so patterns use the data's case.
+TS = "strftime({}, '%Y-%m-%d %H:%M:%S.%g')"
+QUERIES = [
+    ("select count(*) from events", None, True),
+    ("select id, host, price, qty, note from events where id = 1234", None, True),
+    ("select count(*) from events where price > 50.5", None, True),
+    ("select count(*) from events where price <= 10 and qty >= 4", None, True),
+    ("select event_type, count(*) as n, sum(qty) as q from events group by event_type order by event_type", None, True),
+    ("select host, avg(price) as p, min(price) as lo, max(price) as hi, sum(price) as s from events group by host order by host", None, True),
+    ("select id, price from events order by price desc nulls last, id limit 7", None, True),
+    ("select id, price from events order by price nulls first, id limit 7", None, True),
+    ("select count(*) from events where price is null", None, True),
+    ("select count(*) from events where note is not null and ok is null", None, True),
+    ("select count(*) from events where host like 'user3%'", None, True),
+    ("select count(*), count(note) from events where note like '%1_'", None, True),
+    ("select count(distinct note), count(distinct host), count(distinct price) from events", None, True),
+    ("select min(ts), max(ts) from events", f"select {TS.format('min(ts)')}, {TS.format('max(ts)')} from events", True),
+    ("select count(*) from events where ts >= '2026-11-02 00:00:00' and ts < '2026-11-03'", None, True),
+    ("select ok, count(*) from events group by ok order by ok nulls first", None, True),
+    ("select ok, count(*) from events where ok = true group by ok", None, True),
+    ("select e.id, u.name, u.country from events e join users u on e.user_id = u.user_id where e.id < 60 order by e.id", None, True),
+    ("select u.country, count(*) from events e left join users u on e.user_id = u.user_id group by u.country order by u.country nulls first", None, True),
+    ("select day, count(*) from events where day between '2026-03-01' and '2026-03-05' group by day order by day",
+     "select strftime(day, '%Y-%m-%d'), count(*) from events where day between '2026-03-01' and '2026-03-05' group by day order by day", True),
+    ("select sum(price), avg(qty), total(price) from events where event_type = 'default'",
+     "select sum(price), avg(qty), coalesce(sum(price), 0) from events where event_type = 'default'", True),
+    ("select count(*) from events where id > 4990 or id < 3", None, True),
+    ("select host, count(*) from events where event_type in ('join_guild', 'default') and price > 90 group by host having count(*) > 10 order by 2 desc, 1", None, True),
+    ("select id from events where note = 'note 3' and qty = 5", None, False),
+    ("select id, price from events where price = 3.7", None, False),
+    ("select id from events where price > 99.8", None, False),
+    ("select id, ts from events where id in (5, 17, 4999) order by id",
+     f"select id, {TS.format('ts')} from events where id in (5, 17, 4999) order by id", True),
+    ("select upper(substr(host, 1, 5)) as h, count(*) from events group by h order by h", None, True),
+    ("select max(id) from events where qty < 0", None, True),
+    ("select count(*) from purchases where host = 'user1.comcast.com'", None, True),
+]
+
+
+def norm(v):
+    if isinstance(v, float):
+        return float(f"{v:.12g}")
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+def norm_rows(rows, ordered):
+    rows = [tuple(norm(v) for v in r) for r in rows]
+    return rows if ordered else sorted(rows, key=repr)
+
+
+def duckdb_results(tmp_path, views, queries):
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"views": views, "queries": queries}))
+    out = run(["node", str(NODE_DIR / "sql_duckdb.mjs"), "query", str(spec)], timeout=300).stdout
+    return json.loads(out)["results"]
+
+
+def sluice_rows(lake, q):
+    p = run([SLUICE, "sql", "--lake", str(lake), "--json", q])
+    return [list(json.loads(line).values()) for line in p.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def duck_lake(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sqlduck") / "lake"
+    run(["node", str(NODE_DIR / "sql_duckdb.mjs"), "gen", str(d)], timeout=120)
+    return d
+
+
+def test_twenty_queries_equal_duckdb_on_duckdb_written_files(duck_lake, tmp_path):
+    views = {t: str(duck_lake / t) for t in ("events", "users", "purchases")}
+    duck = duckdb_results(tmp_path, views, [d or s for s, d, _ in QUERIES])
+    assert len(QUERIES) >= 20
+    failures = []
+    for (q, _, ordered), want in zip(QUERIES, duck):
+        assert "error" not in want, (q, want)
+        got = sluice_rows(duck_lake, q)
+        if norm_rows(got, ordered) != norm_rows(want["rows"], ordered):
+            failures.append(f"{q}\n  sluice: {got[:5]}\n  duckdb: {want['rows'][:5]}")
+    assert not failures, "\n".join(failures)
+
+
+# The same kind of data written by `sluice extract` from NDJSON (extract adds
+# a text `timestamp` column, so queries here leave ts and day out).
+def event(i):
+    e = {"id": i, "user_id": i % 50, "host": f"user{i % 7}.example.com",
+         "event_type": ["purchase_sword", "purchase_knife", "default", "join_guild"][i % 4],
+         "qty": (i * 13) % 9, "ok": None if i % 13 == 0 else i % 3 == 0}
+    if i % 11:
+        e["price"] = ((i * 37) % 1000) / 10.0 + 0.25  # never a whole number: stays a double
+    if i % 5:
+        e["note"] = f"note {i % 17}"
+    return e
+
+
+SLUICE_QUERIES = [(s, d, o) for s, d, o in QUERIES
+                  if not re.search(r"\b(ts|day|purchases)\b", s) and "price = 3.7" not in s]
+
+
+def test_queries_equal_duckdb_on_sluice_written_files(tmp_path):
+    lake = tmp_path / "lake"
+    for name, rows in (("events", [event(i) for i in range(3000)]),
+                       ("users", [{"user_id": i, "name": f"name{i}", "country": ["us", "fr", None][i % 3]}
+                                  for i in range(40)])):
+        nd = tmp_path / f"{name}.ndjson"
+        nd.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        run([SLUICE, "extract", "--input", str(nd), "-o", str(lake / name)])
+    views = {t: str(lake / t) for t in ("events", "users")}
+    duck = duckdb_results(tmp_path, views, [d or s for s, d, _ in SLUICE_QUERIES])
+    assert len(SLUICE_QUERIES) >= 20
+    failures = []
+    for (q, _, ordered), want in zip(SLUICE_QUERIES, duck):
+        assert "error" not in want, (q, want)
+        got = sluice_rows(lake, q)
+        if norm_rows(got, ordered) != norm_rows(want["rows"], ordered):
+            failures.append(f"{q}\n  sluice: {got[:5]}\n  duckdb: {want['rows'][:5]}")
+    assert not failures, "\n".join(failures)
