@@ -64,13 +64,16 @@ static int parse_offset(const char *s, int64_t *out)
 
 int cmd_consume(int argc, char **argv)
 {
-    const char *bootstrap = NULL, *topic = NULL, *offset = NULL, *format = NULL;
+    const char *bootstrap = NULL, *bootstrap_server = NULL, *topic = NULL, *offset = NULL;
+    const char *format = NULL;
     bool exit_at_end = false, from_beginning = false;
-    int64_t count = 0, partition = KCLIENT_PARTITION_ALL;
+    int64_t count = 0, max_messages = 0, partition = KCLIENT_PARTITION_ALL;
     struct opt_list props = { 0 };
     const struct opt opts[] = {
         { "bootstrap", 'b', OPT_STRING, &bootstrap, "HOST:PORT",
           "broker address (default: $SLUICE_BOOTSTRAP or localhost:9092)" },
+        { "bootstrap-server", 0, OPT_STRING, &bootstrap_server, "HOST:PORT",
+          "the same as --bootstrap (kafka-console-consumer's spelling)" },
         { "topic", 't', OPT_STRING, &topic, "TOPIC", "the topic to read" },
         { "offset", 'o', OPT_STRING, &offset, "beginning|end|N",
           "where to start in each partition (default: beginning)" },
@@ -78,6 +81,7 @@ int cmd_consume(int argc, char **argv)
         { "exit", 'e', OPT_FLAG, &exit_at_end, NULL,
           "exit at the end of the partitions (as seen at start)" },
         { "count", 'c', OPT_INT, &count, "N", "exit after N messages" },
+        { "max-messages", 0, OPT_INT, &max_messages, "N", "the same as --count" },
         { "partition", 'p', OPT_INT, &partition, "N", "read only partition N" },
         { "format", 'f', OPT_STRING, &format, "FMT",
           "kcat-style output: %s value, %k key, %p partition, %o offset, %T timestamp (ms), "
@@ -113,6 +117,8 @@ int cmd_consume(int argc, char **argv)
         opt_usage_error(&cmd, "-o and --from-beginning cannot be combined");
         goto out;
     }
+    if (max_messages && !count)
+        count = max_messages;
     if (count < 0) {
         opt_usage_error(&cmd, "-c wants a count >= 0 (0: no limit)");
         goto out;
@@ -130,7 +136,7 @@ int cmd_consume(int argc, char **argv)
     propv = props_argv(&props);
 
     struct kclient_consumer_conf conf = {
-        .bootstrap = cmd_bootstrap(bootstrap),
+        .bootstrap = cmd_bootstrap(bootstrap ? bootstrap : bootstrap_server),
         .topic = topic,
         .partition = (int32_t)partition,
         .start = start,

@@ -47,12 +47,17 @@ static void split_key(const char *line, size_t len, const char *delim, struct sl
 
 int cmd_produce(int argc, char **argv)
 {
-    const char *bootstrap = NULL, *topic = NULL, *key = NULL, *delim = NULL, *acks = NULL;
+    const char *bootstrap = NULL, *bootstrap_server = NULL, *broker_list = NULL;
+    const char *topic = NULL, *key = NULL, *delim = NULL, *acks = NULL;
     int64_t partition = KCLIENT_PARTITION_ANY;
     struct opt_list props = { 0 };
     const struct opt opts[] = {
         { "bootstrap", 'b', OPT_STRING, &bootstrap, "HOST:PORT",
           "broker address (default: $SLUICE_BOOTSTRAP or localhost:9092)" },
+        { "bootstrap-server", 0, OPT_STRING, &bootstrap_server, "HOST:PORT",
+          "the same as --bootstrap (kafka-console-producer's spelling)" },
+        { "broker-list", 0, OPT_STRING, &broker_list, "HOST:PORT",
+          "the same as --bootstrap (older kafka-console-producer)" },
         { "topic", 't', OPT_STRING, &topic, "TOPIC", "the topic to write to" },
         { "key", 'k', OPT_STRING, &key, "KEY", "the key of every message" },
         { "key-delimiter", 'K', OPT_STRING, &delim, "DELIM",
@@ -61,6 +66,7 @@ int cmd_produce(int argc, char **argv)
           "write to partition N (default: by key, else spread)" },
         { "acks", 0, OPT_STRING, &acks, "0|1|all",
           "acknowledgement to wait for (default all)" },
+        { "request-required-acks", 0, OPT_STRING, &acks, "0|1|all", "the same as --acks" },
         { "property", 'X', OPT_LIST, &props, "NAME=VALUE",
           "a librdkafka producer property, e.g. compression.codec=zstd" },
         OPT_TABLE_END,
@@ -98,7 +104,9 @@ int cmd_produce(int argc, char **argv)
 
     struct sl_error err = { 0 };
     struct kclient_producer_conf conf = {
-        .bootstrap = cmd_bootstrap(bootstrap),
+        .bootstrap = cmd_bootstrap(bootstrap          ? bootstrap
+                                   : bootstrap_server ? bootstrap_server
+                                                      : broker_list),
         .acks = acks,
         .props = propv,
     };

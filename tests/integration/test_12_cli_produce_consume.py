@@ -239,3 +239,18 @@ def test_runtime_errors_when_broker_is_down(broker):
     assert r.stderr.startswith("sluice produce: 1 of 1 messages not delivered")
     assert len(r.stderr.splitlines()) == 1
     broker.start()
+
+
+def test_week06_handout_spellings(broker):
+    """The kafka-topics / kafka-console-* flags of the week-06 handout work as is."""
+    c = sluice("topics", "--create", "--topic", "foo", "--partitions", "1",
+               "--replication-factor", "1", "--if-not-exists", "--bootstrap-server", broker.addr)
+    assert c.stdout == "Created topic foo.\n"
+    d = sluice("topics", "--describe", "--topic", "foo", "--bootstrap-server", broker.addr)
+    assert d.stdout.startswith("Topic: foo\tPartitionCount: 1\tReplicationFactor: 1")
+    p = sluice("produce", "--request-required-acks", "1", "--broker-list", broker.addr,
+               "--topic", "foo", input="".join(f"{i}\n" for i in range(1, 43)))
+    assert p.stderr == "Produced 42 messages.\n"
+    c = sluice("consume", "--bootstrap-server", broker.addr, "--topic", "foo",
+               "--from-beginning", "--max-messages", "42")
+    assert c.stdout.splitlines() == [str(i) for i in range(1, 43)]
