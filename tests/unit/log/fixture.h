@@ -17,7 +17,7 @@
 #include "kafka/batch.h"
 #include "log/log.h"
 
-static int fx_rm_(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static inline int fx_rm_(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
     (void)flag;
@@ -27,7 +27,7 @@ static int fx_rm_(const char *path, const struct stat *st, int flag, struct FTW 
 }
 
 /* A fresh temporary directory (static storage; one at a time per test). */
-static const char *fx_tmpdir(void)
+static inline const char *fx_tmpdir(void)
 {
     static char dir[64];
     snprintf(dir, sizeof dir, "/tmp/sluice-log-test-XXXXXX");
@@ -38,13 +38,13 @@ static const char *fx_tmpdir(void)
     return dir;
 }
 
-static void fx_rmdir(const char *dir)
+static inline void fx_rmdir(const char *dir)
 {
     nftw(dir, fx_rm_, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Small segments and dense indexes so tests exercise rolls and lookups. */
-static struct log_config fx_config(void)
+static inline struct log_config fx_config(void)
 {
     struct log_config cfg;
     log_config_default(&cfg);
@@ -57,7 +57,7 @@ static struct log_config fx_config(void)
  * Append to `out` a batch of `n` records whose values are "v<tag>-<i>" padded
  * to `pad` bytes, timestamps ts, ts+1, ... Returns the batch size.
  */
-static size_t fx_batch(struct sl_buf *out, int codec, int n, int64_t ts, int tag, int pad)
+static inline size_t fx_batch(struct sl_buf *out, int codec, int n, int64_t ts, int tag, int pad)
 {
     struct kafka_batch_writer w;
     struct sl_error err = { 0 };
@@ -81,7 +81,7 @@ static size_t fx_batch(struct sl_buf *out, int codec, int n, int64_t ts, int tag
 }
 
 /* Append one batch; returns its base offset or a negative error. */
-static int64_t fx_append(struct log_partition *part, int codec, int n, int64_t ts, int tag,
+static inline int64_t fx_append(struct log_partition *part, int codec, int n, int64_t ts, int tag,
                          int pad)
 {
     struct sl_buf b;
@@ -99,7 +99,7 @@ static int64_t fx_append(struct log_partition *part, int codec, int n, int64_t t
 }
 
 /* Read bytes of a log_read into a new buffer (caller releases). */
-static void fx_read_bytes(const struct log_read *rd, struct sl_buf *out)
+static inline void fx_read_bytes(const struct log_read *rd, struct sl_buf *out)
 {
     sl_buf_init(out, 0);
     if (rd->len == 0)
@@ -122,7 +122,7 @@ struct fx_scan {
  * reads of `max_bytes`, checking CRCs, offsets (contiguous from `from`) and
  * that every fetch returns whole batches.
  */
-static struct fx_scan fx_consume(struct log_partition *part, int64_t from, int64_t max_bytes)
+static inline struct fx_scan fx_consume(struct log_partition *part, int64_t from, int64_t max_bytes)
 {
     struct fx_scan s = { 0, 0, from, 0, 0 };
     int64_t hw = log_partition_high_watermark(part);
@@ -179,7 +179,7 @@ static struct fx_scan fx_consume(struct log_partition *part, int64_t from, int64
 }
 
 /* Path of a file in partition p of topic t. */
-static const char *fx_path(const char *dir, const char *topic, int p, int64_t base,
+static inline const char *fx_path(const char *dir, const char *topic, int p, int64_t base,
                            const char *ext)
 {
     static char path[512];
@@ -188,7 +188,7 @@ static const char *fx_path(const char *dir, const char *topic, int p, int64_t ba
     return path;
 }
 
-static long long fx_file_size(const char *path)
+static inline long long fx_file_size(const char *path)
 {
     struct stat st;
     return stat(path, &st) < 0 ? -1 : (long long)st.st_size;
