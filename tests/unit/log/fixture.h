@@ -66,6 +66,8 @@ static inline size_t fx_batch(struct sl_buf *out, int codec, int n, int64_t ts, 
     for (int i = 0; i < n; i++) {
         char val[512];
         int len = snprintf(val, sizeof val, "v%d-%d", tag, i);
+        if (len < 0 || len >= (int)sizeof val)
+            len = 0;
         while (len < pad && len < (int)sizeof val - 1)
             val[len++] = '.';
         val[len] = '\0';
