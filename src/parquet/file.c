@@ -61,6 +61,12 @@ struct parse {
     size_t *rg_nchunks;
 };
 
+/* A NUL-terminated copy of a slice (which may be empty with p == NULL). */
+static char *slice_dup(struct sl_slice s)
+{
+    return sl_xstrndup(s.len ? (const char *)s.p : "", s.len);
+}
+
 static void sel_init(struct sel *s)
 {
     memset(s, 0, sizeof *s);
@@ -337,14 +343,14 @@ static int read_file_meta(struct parse *p)
                 }
                 if (r->cur.failed)
                     break;
-                f->kv[i].key = sl_xstrndup((const char *)k.p, k.len);
-                f->kv[i].value = hv ? sl_xstrndup((const char *)v.p, v.len) : NULL;
+                f->kv[i].key = slice_dup(k);
+                f->kv[i].value = hv ? slice_dup(v) : NULL;
                 f->nkv = i + 1;
             }
         } else if (id == 6 && t == TC_BINARY && !f->created_by) {
             struct sl_slice s = tc_r_bin(r);
             if (!r->cur.failed)
-                f->created_by = sl_xstrndup((const char *)s.p, s.len);
+                f->created_by = slice_dup(s);
         } else if (id == 8) {
             return sl_fail(p->err, SL_EUNSUPPORTED, "'%s': encrypted files are not supported",
                            f->name);
@@ -364,7 +370,7 @@ static int read_file_meta(struct parse *p)
 
 static int derive_column(struct pq_file *f, const struct sel *s, struct pq_column *col)
 {
-    col->name = sl_xstrndup((const char *)s->name.p, s->name.len);
+    col->name = slice_dup(s->name);
     col->physical = s->type;
     col->converted = s->converted;
     col->type_length = s->type_length;
@@ -575,7 +581,8 @@ static int parse_file(struct pq_file *f, struct sl_error *err)
             const struct sel *s = &p.sels[i];
             if (s->num_children > 0 || s->type < 0) {
                 rc = sl_fail(err, SL_EUNSUPPORTED, "'%s': nested column '%.*s' is not supported",
-                             f->name, (int)s->name.len, (const char *)s->name.p);
+                             f->name, (int)s->name.len,
+                             s->name.len ? (const char *)s->name.p : "");
                 break;
             }
             if (!s->has_name || s->name.len > PQ_NAME_MAX) {

@@ -324,7 +324,9 @@ struct pq_column_reader *pq_column_reader_new(const struct pq_file *file, size_t
  */
 int64_t pq_column_reader_read(struct pq_column_reader *r, size_t max, struct pq_batch *batch,
                               struct sl_error *err);
-/* Skip n rows (decoding as little as possible). Returns rows skipped or sl_err. */
+/* Skip the next min(n, rows left) rows, stepping over whole pages without
+ * decompressing them where it can. Returns rows skipped or an sl_err. Like a
+ * read, it ends the life of the previous batch. */
 int64_t pq_column_reader_skip(struct pq_column_reader *r, size_t n, struct sl_error *err);
 void pq_column_reader_free(struct pq_column_reader *r);
 

@@ -820,11 +820,9 @@ static size_t scatter(struct pq_column_reader *r, size_t at, size_t k)
     return nulls;
 }
 
-int64_t pq_column_reader_read(struct pq_column_reader *r, size_t max, struct pq_batch *b,
-                              struct sl_error *err)
+/* Recycle page buffers: only the current page's may still be needed. */
+static void recycle(struct pq_column_reader *r)
 {
-    memset(b, 0, sizeof *b);
-    /* Recycle page buffers: only the current page's may still be needed. */
     if (r->pool_used > 0) {
         if (r->cur_buf != 0) {
             struct pool_buf tmp = r->pool[0];
@@ -834,6 +832,13 @@ int64_t pq_column_reader_read(struct pq_column_reader *r, size_t max, struct pq_
         }
         r->pool_used = 1;
     }
+}
+
+int64_t pq_column_reader_read(struct pq_column_reader *r, size_t max, struct pq_batch *b,
+                              struct sl_error *err)
+{
+    memset(b, 0, sizeof *b);
+    recycle(r);
     size_t n = (uint64_t)r->rows_left < max ? (size_t)r->rows_left : max;
     if (n == 0)
         return 0;
@@ -872,18 +877,59 @@ int64_t pq_column_reader_read(struct pq_column_reader *r, size_t max, struct pq_
     return (int64_t)n;
 }
 
+/* Peek at the next page: if it is a data page whose rows all fall within
+ * `n`, step over it without decompressing and return its row count; else 0
+ * (the caller loads it normally). */
+static size_t skip_whole_page(struct pq_column_reader *r, size_t n)
+{
+    if (!r->seen_data || sl_cur_left(&r->pages) == 0)
+        return 0; /* the dictionary (first page) must be loaded */
+    struct tc_r tr = { r->pages, 0 };
+    struct page_header h;
+    read_page_header(&tr, &h);
+    if (tr.cur.failed || h.comp < 0 || (uint64_t)h.comp > sl_cur_left(&tr.cur))
+        return 0;
+    if (!((h.type == PQ_PAGE_DATA && h.has_v1) || (h.type == PQ_PAGE_DATA_V2 && h.has_v2)))
+        return 0;
+    if (h.num_values <= 0 || (uint64_t)h.num_values > n ||
+        h.num_values > r->rows_left)
+        return 0;
+    r->pages.pos = tr.cur.pos + (size_t)h.comp;
+    r->rows_left -= h.num_values;
+    return (size_t)h.num_values;
+}
+
 int64_t pq_column_reader_skip(struct pq_column_reader *r, size_t n, struct sl_error *err)
 {
     size_t done = 0;
+    recycle(r);
+    if ((uint64_t)n > (uint64_t)r->rows_left)
+        n = (size_t)r->rows_left;
     while (done < n) {
-        struct pq_batch b;
-        size_t want = n - done < 4096 ? n - done : 4096;
-        int64_t got = pq_column_reader_read(r, want, &b, err);
-        if (got < 0)
-            return got;
-        if (got == 0)
-            break;
-        done += (size_t)got;
+        size_t in_page = r->page_rows - r->page_pos;
+        if (in_page > 0) {
+            size_t k = n - done < in_page ? n - done : in_page;
+            size_t vals = k;
+            if (r->page_nulls) {
+                vals = 0;
+                for (size_t j = 0; j < k; j++)
+                    vals += r->defs[r->page_pos + j];
+            }
+            r->page_pos += k;
+            r->val_pos += vals;
+            r->rows_left -= (int64_t)k;
+            done += k;
+            continue;
+        }
+        size_t whole = skip_whole_page(r, n - done);
+        if (whole) {
+            done += whole;
+            continue;
+        }
+        recycle(r);
+        int rc = load_page(r, err);
+        if (rc != SL_OK)
+            return rc;
     }
     return (int64_t)done;
 }

@@ -459,6 +459,64 @@ static void test_random_tables_roundtrip_with_every_codec(void)
     }
 }
 
+/* Interleaved skips and reads return the same rows as reading everything. */
+static void test_skip_then_read_matches_full_read(void)
+{
+    for (int trial = 0; trial < 8; trial++) {
+        size_t ncols = 1 + rnd() % 6, nrows = 1 + rnd() % 4000;
+        struct tcol *t = table_make(ncols, nrows);
+        struct sl_buf file;
+        sl_buf_init(&file, 0);
+        struct pq_writer_opts o = { 0 };
+        o.page_rows = 1 + rnd() % 300;
+        o.use_codec = true;
+        o.codec = trial % 2 ? PQ_ZSTD : PQ_SNAPPY;
+        CHECK_INT(table_write(t, ncols, nrows, &o, &file), SL_OK);
+        struct sl_error err = { 0 };
+        struct pq_file *f = pq_file_open_mem(file.data, file.len, "skip", &err);
+        CHECK(f != NULL);
+        for (size_t c = 0; f && c < ncols; c++) {
+            struct pq_column_reader *r = pq_column_reader_new(f, 0, c, &err);
+            size_t row = 0;
+            while (row < nrows) {
+                size_t k = 1 + rnd() % 700;
+                if (rnd() % 2) {
+                    int64_t got = pq_column_reader_skip(r, k, &err);
+                    CHECK(got > 0);
+                    if (got <= 0)
+                        break;
+                    row += (size_t)got;
+                    continue;
+                }
+                struct pq_batch b;
+                int64_t got = pq_column_reader_read(r, k, &b, &err);
+                CHECK(got > 0);
+                if (got <= 0)
+                    break;
+                for (size_t j = 0; j < (size_t)got; j++, row++) {
+                    CHECK_INT(b.valid[j], t[c].valid[row]);
+                    if (!b.valid[j] || !t[c].valid[row])
+                        continue;
+                    if (b.i64)
+                        CHECK_INT(b.i64[j], t[c].i[row]);
+                    else if (b.b)
+                        CHECK_INT(b.b[j], t[c].i[row]);
+                    else if (b.f64)
+                        CHECK(memcmp(&b.f64[j], &t[c].d[row], 8) == 0);
+                    else
+                        CHECK(b.str[j].len == t[c].slen[row] &&
+                              (!b.str[j].len || !memcmp(b.str[j].p, t[c].s[row], b.str[j].len)));
+                }
+            }
+            CHECK_INT(row, nrows);
+            pq_column_reader_free(r);
+        }
+        pq_file_free(f);
+        sl_buf_release(&file);
+        table_free(t, ncols, nrows);
+    }
+}
+
 static void test_empty_table_has_schema_and_no_row_groups(void)
 {
     struct pq_writer_opts o = { 0 };
@@ -716,6 +774,7 @@ int main(void)
     RUN(test_delta_binary_packed_decodes_spec_example);
     RUN(test_writer_emits_the_worked_example_page);
     RUN(test_random_tables_roundtrip_with_every_codec);
+    RUN(test_skip_then_read_matches_full_read);
     RUN(test_empty_table_has_schema_and_no_row_groups);
     RUN(test_long_strings_over_one_mib_roundtrip);
     RUN(test_dictionary_falls_back_to_plain_when_too_big);
