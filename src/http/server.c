@@ -52,6 +52,7 @@
 #define OUT_HIGH (256 * 1024) /* stop reading while this much output is unwritten */
 #define LINGER_MS 2000
 #define TICK_MS 250
+#define SHRINK_ABOVE (256 * 1024) /* input buffer bytes kept between requests */
 
 const int http_server_error_status[8] = { 400, 408, 413, 431, 501, 505, 503, 0 };
 
@@ -500,6 +501,15 @@ static void process_input(struct conn *conn)
     if (conn->in_off) {
         sl_buf_consume(&conn->in, conn->in_off);
         conn->in_off = 0;
+    }
+    /* A large body grew the buffer: give the memory back between requests,
+     * so that many idle keep-alive connections stay small. */
+    if (conn->in.cap > SHRINK_ABOVE && conn->in.len <= READ_CHUNK && conn->state == ST_HEAD) {
+        struct sl_buf small;
+        sl_buf_init(&small, conn->in.max);
+        sl_buf_append(&small, conn->in.data, conn->in.len);
+        sl_buf_release(&conn->in);
+        conn->in = small;
     }
     conn->in_process = false;
     update_mask(conn);
