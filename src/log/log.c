@@ -386,7 +386,7 @@ struct log_store *log_store_open(const char *dir, const struct log_config *cfg,
         rc = sl_fail_errno(err, SL_EIO, "cannot open '%s'", topics);
     struct dirent *de;
     while (rc == SL_OK && (de = readdir(d)) != NULL) {
-        if (!log_topic_name_valid(de->d_name) || de->d_name[0] == '.')
+        if (!log_topic_name_valid(de->d_name))
             continue;
         struct sl_error terr = { 0 };
         struct log_topic *topic = topic_load(store, de->d_name, &terr);

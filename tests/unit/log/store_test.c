@@ -461,6 +461,9 @@ static void test_log_topics_create_delete_list_persist(void)
     CHECK_INT(log_store_topic_create(store, "zeta", 2, NULL, &err), SL_OK);
     CHECK_INT(log_store_topic_create(store, "alpha", 1, NULL, &err), SL_OK);
     CHECK_INT(log_store_topic_create(store, "mid.dle_x-1", 5, NULL, &err), SL_OK);
+    CHECK_INT(log_store_topic_create(store, ".hidden", 1, NULL, &err), SL_OK);
+    CHECK_INT(log_store_topic_delete(store, ".hidden", &err), SL_OK);
+    CHECK_INT(log_store_topic_create(store, "__consumer_offsets", 1, NULL, &err), SL_OK);
     CHECK_INT(log_store_topic_create(store, "alpha", 3, NULL, &err), SL_EEXIST);
     CHECK(strstr(err.msg, "'alpha' already exists") != NULL);
     sl_error_clear(&err);
@@ -471,18 +474,20 @@ static void test_log_topics_create_delete_list_persist(void)
     CHECK_INT(log_store_topic_create(store, "zero", 0, NULL, &err), SL_EUSAGE);
     sl_error_clear(&err);
     fx_append(log_store_partition(store, "zeta", 1), KAFKA_CODEC_NONE, 3, 0, 0, 0);
-    CHECK_INT(log_store_topic_count(store), 3);
-    CHECK_STR(log_topic_name(log_store_topic_at(store, 0)), "alpha");
-    CHECK_STR(log_topic_name(log_store_topic_at(store, 1)), "mid.dle_x-1");
-    CHECK_STR(log_topic_name(log_store_topic_at(store, 2)), "zeta");
-    CHECK(log_store_topic_at(store, 3) == NULL);
+    CHECK_INT(log_store_topic_count(store), 4);
+    CHECK_STR(log_topic_name(log_store_topic_at(store, 0)), "__consumer_offsets");
+    CHECK_STR(log_topic_name(log_store_topic_at(store, 1)), "alpha");
+    CHECK_STR(log_topic_name(log_store_topic_at(store, 2)), "mid.dle_x-1");
+    CHECK_STR(log_topic_name(log_store_topic_at(store, 3)), "zeta");
+    CHECK(log_store_topic_at(store, 4) == NULL);
     CHECK_INT(log_topic_partitions(log_store_topic(store, "mid.dle_x-1")), 5);
     CHECK(log_store_partition(store, "zeta", 2) == NULL);
     CHECK(log_store_partition(store, "nope", 0) == NULL);
     log_store_close(store);
 
     store = open_store(dir, &cfg);
-    CHECK_INT(log_store_topic_count(store), 3);
+    CHECK_INT(log_store_topic_count(store), 4);
+    CHECK(log_store_topic(store, "__consumer_offsets") != NULL);
     CHECK_INT(log_topic_partitions(log_store_topic(store, "zeta")), 2);
     CHECK_INT(log_partition_end_offset(log_store_partition(store, "zeta", 1)), 3);
     CHECK_INT(log_store_topic_delete(store, "zeta", &err), SL_OK);
@@ -495,7 +500,7 @@ static void test_log_topics_create_delete_list_persist(void)
     log_store_close(store);
 
     store = open_store(dir, &cfg);
-    CHECK_INT(log_store_topic_count(store), 2);
+    CHECK_INT(log_store_topic_count(store), 3);
     CHECK(log_store_topic(store, "zeta") == NULL);
     /* Re-creating a deleted topic starts from offset 0. */
     CHECK_INT(log_store_topic_create(store, "zeta", 1, NULL, &err), SL_OK);
