@@ -16,8 +16,13 @@
  *   commit.c   the lake commit protocol (design notes there)
  *   job.c      sources, the per-record pipeline, counts, progress
  *
- * Threads: everything here runs on the caller's thread; extract_run() blocks
- * until the job is done (or *conf->stop becomes non-zero in --follow).
+ * Threads: extract_run() blocks until the job is done (or *conf->stop
+ * becomes non-zero in --follow). For a regular --input file it parses and
+ * writes with conf->threads worker threads (each over its own slice of the
+ * file, with its own tables; their schemas are unified before writing);
+ * every other source runs on the caller's thread. The other functions here
+ * are not thread-safe: a table, row or where object belongs to one thread
+ * (a compiled where may be evaluated by many at once: it is read-only).
  */
 #ifndef EXTRACT_EXTRACT_H
 #define EXTRACT_EXTRACT_H
@@ -157,6 +162,13 @@ size_t extract_table_mem(const struct extract_table *t);
  */
 int extract_table_write(struct extract_table *t, const char *path, struct sl_error *err);
 
+/*
+ * Give tables that hold parts of one table (same name, filled by different
+ * threads) one schema: every table gets every column of the others, each
+ * with the widest type. Call before writing them, so their parts agree.
+ */
+void extract_table_unify(struct extract_table *const *ts, size_t n);
+
 /* ---------------------------------------------------------------- MARK: commit */
 
 enum extract_mode {
@@ -230,6 +242,7 @@ struct extract_conf {
     size_t mem_max;           /* buffered bytes before parts are spilled (default 512 MiB) */
     size_t record_max;        /* longest record accepted (default 16 MiB) */
     int64_t max_records;      /* stop after this many records (0: no limit; tests) */
+    int threads;              /* --input file workers (0: one per CPU, at most 4) */
     volatile const int *stop; /* optional: set non-zero (signal) to end --follow cleanly */
     /* results */
     struct extract_counts counts;

@@ -14,9 +14,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +35,7 @@
 #define TABLE_NAME_MAX 200        /* bytes of a table directory name */
 #define PARTITIONS_MAX 100000     /* partitions tracked in _offsets */
 #define MEM_CHECK_EVERY 1024      /* records between buffer-size checks */
+#define EXTRACT_THREADS_MAX 16    /* --input file workers */
 
 /* ---------------------------------------------------------------- MARK: time */
 
@@ -68,12 +71,15 @@ struct set_pair {
     struct sl_slice val;
 };
 
-struct job {
-    struct extract_conf *conf;      /* borrowed */
-    struct extract_where *where;    /* owned; NULL: keep all */
-    struct set_pair *sets;          /* owned */
-    int nsets;
-    struct extract_commit *commit;  /* owned */
+struct job;
+
+/*
+ * Per-thread state of the record pipeline: its parse tape, rows, tables and
+ * counts. A Kafka or stdin job has one worker; a file job has one per
+ * thread, each over its own slice of the file.
+ */
+struct worker {
+    struct job *job;                /* borrowed */
     struct json_doc doc;
     struct extract_row row;
     struct extract_row crow;        /* the row of a corrupt record */
@@ -81,12 +87,31 @@ struct job {
     int ntables;
     struct extract_table *corrupt;  /* owned; NULL until the first corrupt record */
     struct extract_table *last_table; /* borrowed: cache for --split-by */
-    int64_t *next_off;              /* owned: per partition, next offset to read (-1: none) */
-    int32_t npart;
+    struct extract_counts counts;
     int64_t since_commit;           /* records read since the last commit */
-    int64_t last_commit_ms;         /* monotonic */
     int64_t cached_ts_ms;           /* timestamp text cache */
     char cached_ts[24];
+    /* file slice (parallel --input) */
+    const uint8_t *p;               /* borrowed: the mapped file */
+    size_t len;
+    int64_t first_line;             /* line number of p[0] minus one */
+    int64_t done_bytes;             /* bytes consumed (progress) */
+    int rc;                         /* the worker's result */
+    struct sl_error err;            /* its failure */
+};
+
+struct job {
+    struct extract_conf *conf;      /* borrowed */
+    struct extract_where *where;    /* owned; NULL: keep all; read-only once compiled */
+    struct set_pair *sets;          /* owned */
+    int nsets;
+    struct extract_commit *commit;  /* owned; part paths handed out under `lock` */
+    pthread_mutex_t lock;
+    struct worker *workers;         /* owned */
+    int nworkers;
+    int64_t *next_off;              /* owned: per partition, next offset to read (-1: none) */
+    int32_t npart;
+    int64_t last_commit_ms;         /* monotonic */
     /* progress */
     int64_t start_ms, last_draw_ms;
     int64_t total;                  /* records expected (watermarks) or bytes (input) */
@@ -95,11 +120,11 @@ struct job {
     struct sl_error *err;
 };
 
-static void ts_text(struct job *job, int64_t ms)
+static void ts_text(struct worker *w, int64_t ms)
 {
-    if (ms != job->cached_ts_ms) {
-        extract_ts_format(ms, job->cached_ts);
-        job->cached_ts_ms = ms;
+    if (ms != w->cached_ts_ms) {
+        extract_ts_format(ms, w->cached_ts);
+        w->cached_ts_ms = ms;
     }
 }
 
@@ -142,25 +167,36 @@ static void table_name_for(const struct extract_field *f, char *out, size_t cap)
         snprintf(out, cap, "%s_", CORRUPT_TABLE);
 }
 
-static struct extract_table *table_for(struct job *job)
+static struct extract_table *find_table(struct worker *w, const char *name)
 {
-    if (!job->conf->split_by)
-        return job->tables[0];
-    const char *field = job->conf->split_by;
-    long i = extract_row_find(&job->row, field, strlen(field));
+    for (int t = 0; t < w->ntables; t++)
+        if (strcmp(extract_table_name(w->tables[t]), name) == 0)
+            return w->tables[t];
+    return NULL;
+}
+
+static struct extract_table *add_table(struct worker *w, const char *name)
+{
+    w->tables = sl_xrealloc(w->tables, (size_t)(w->ntables + 1) * sizeof *w->tables);
+    w->tables[w->ntables] = extract_table_new(name, w->job->conf->meta);
+    return w->tables[w->ntables++];
+}
+
+static struct extract_table *table_for(struct worker *w)
+{
+    const struct extract_conf *conf = w->job->conf;
+    if (!conf->split_by)
+        return w->tables[0];
+    const char *field = conf->split_by;
+    long i = extract_row_find(&w->row, field, strlen(field));
     char name[TABLE_NAME_MAX + 8];
-    table_name_for(i >= 0 ? &job->row.f[i] : NULL, name, sizeof name);
-    if (job->last_table && strcmp(extract_table_name(job->last_table), name) == 0)
-        return job->last_table;
-    for (int t = 0; t < job->ntables; t++) {
-        if (strcmp(extract_table_name(job->tables[t]), name) == 0)
-            return job->last_table = job->tables[t];
-    }
-    if (job->ntables >= TABLES_MAX)
-        return NULL;
-    job->tables = sl_xrealloc(job->tables, (size_t)(job->ntables + 1) * sizeof *job->tables);
-    job->tables[job->ntables] = extract_table_new(name, job->conf->meta);
-    return job->last_table = job->tables[job->ntables++];
+    table_name_for(i >= 0 ? &w->row.f[i] : NULL, name, sizeof name);
+    if (w->last_table && strcmp(extract_table_name(w->last_table), name) == 0)
+        return w->last_table;
+    struct extract_table *t = find_table(w, name);
+    if (!t && w->ntables < TABLES_MAX)
+        t = add_table(w, name);
+    return t ? (w->last_table = t) : NULL;
 }
 
 static void note_offset(struct job *job, int32_t partition, int64_t offset)
@@ -179,13 +215,13 @@ static void note_offset(struct job *job, int32_t partition, int64_t offset)
 
 /* ---------------------------------------------------------------- MARK: per record */
 
-static void add_corrupt(struct job *job, struct sl_slice raw, const char *why, int32_t partition,
+static void add_corrupt(struct worker *w, struct sl_slice raw, const char *why, int32_t partition,
                         int64_t offset, int64_t ts_ms)
 {
-    job->conf->counts.corrupt++;
-    if (!job->corrupt)
-        job->corrupt = extract_table_new(CORRUPT_TABLE, false);
-    struct extract_row *r = &job->crow;
+    w->counts.corrupt++;
+    if (!w->corrupt)
+        w->corrupt = extract_table_new(CORRUPT_TABLE, false);
+    struct extract_row *r = &w->crow;
     extract_row_reset(r);
     /* Parquet strings must be UTF-8: invalid bytes become U+FFFD (the JSON
      * writer's escaping does that; strip its quotes and escapes by decoding). */
@@ -206,92 +242,104 @@ static void add_corrupt(struct job *job, struct sl_slice raw, const char *why, i
     extract_row_set_int(r, sl_slice_str("_partition"), partition);
     extract_row_set_int(r, sl_slice_str("_offset"), offset);
     if (ts_ms >= 0) {
-        ts_text(job, ts_ms);
-        extract_row_set_str(r, sl_slice_str("timestamp"), sl_slice_str(job->cached_ts));
+        ts_text(w, ts_ms);
+        extract_row_set_str(r, sl_slice_str("timestamp"), sl_slice_str(w->cached_ts));
     }
-    extract_table_add(job->corrupt, r, partition, offset, ts_ms);
+    extract_table_add(w->corrupt, r, partition, offset, ts_ms);
     sl_buf_release(&scratch);
     json_doc_release(&d);
     sl_buf_release(&b);
 }
 
-static void process(struct job *job, struct sl_slice value, int32_t partition, int64_t offset,
+static void process(struct worker *w, struct sl_slice value, int32_t partition, int64_t offset,
                     int64_t ts_ms)
 {
+    struct job *job = w->job;
     struct extract_conf *conf = job->conf;
-    conf->counts.read++;
-    job->since_commit++;
-    note_offset(job, partition, offset);
+    w->counts.read++;
+    w->since_commit++;
     if (!value.p) {
-        add_corrupt(job, value, "null record value", partition, offset, ts_ms);
+        add_corrupt(w, value, "null record value", partition, offset, ts_ms);
         return;
     }
     if (value.len > conf->record_max) {
         char why[96];
         snprintf(why, sizeof why, "record of %zu bytes is longer than the cap of %zu",
                  value.len, conf->record_max);
-        add_corrupt(job, value, why, partition, offset, ts_ms);
+        add_corrupt(w, value, why, partition, offset, ts_ms);
         return;
     }
     struct sl_error perr = { 0 };
-    if (json_parse(&job->doc, value, &perr) != SL_OK) {
-        add_corrupt(job, value, perr.msg, partition, offset, ts_ms);
+    if (json_parse(&w->doc, value, &perr) != SL_OK) {
+        add_corrupt(w, value, perr.msg, partition, offset, ts_ms);
         return;
     }
-    extract_row_reset(&job->row);
-    if (extract_flatten(&job->row, &job->doc, json_root(&job->doc), &perr) != SL_OK) {
-        add_corrupt(job, value, perr.msg, partition, offset, ts_ms);
+    extract_row_reset(&w->row);
+    if (extract_flatten(&w->row, &w->doc, json_root(&w->doc), &perr) != SL_OK) {
+        add_corrupt(w, value, perr.msg, partition, offset, ts_ms);
         return;
     }
     if (ts_ms >= 0) {
-        ts_text(job, ts_ms);
-        extract_row_set_str(&job->row, sl_slice_str("timestamp"), sl_slice_str(job->cached_ts));
+        ts_text(w, ts_ms);
+        extract_row_set_str(&w->row, sl_slice_str("timestamp"), sl_slice_str(w->cached_ts));
     }
     for (int i = 0; i < job->nsets; i++)
-        extract_row_set_str(&job->row, job->sets[i].key, job->sets[i].val);
-    if (job->where && !extract_where_eval(job->where, &job->row)) {
-        conf->counts.filtered++;
+        extract_row_set_str(&w->row, job->sets[i].key, job->sets[i].val);
+    if (job->where && !extract_where_eval(job->where, &w->row)) {
+        w->counts.filtered++;
         return;
     }
-    struct extract_table *t = table_for(job);
+    struct extract_table *t = table_for(w);
     if (!t) {
-        add_corrupt(job, value, "too many --split-by tables", partition, offset, ts_ms);
+        add_corrupt(w, value, "too many --split-by tables", partition, offset, ts_ms);
         return;
     }
-    extract_table_add(t, &job->row, partition, offset, ts_ms);
-    conf->counts.written++;
+    extract_table_add(t, &w->row, partition, offset, ts_ms);
+    w->counts.written++;
 }
 
 /* ---------------------------------------------------------------- MARK: parts and commits */
 
-static int write_parts(struct job *job)
+/* A new part path for `table` (NULL: the single table), copied into out. */
+static int part_path(struct job *job, const char *table, char *out, size_t cap,
+                     struct sl_error *err)
 {
+    pthread_mutex_lock(&job->lock);
+    const char *p = extract_commit_part_path(job->commit, table, err);
+    int rc = p ? SL_OK : (err->code ? err->code : SL_EIO);
+    if (p && snprintf(out, cap, "%s", p) >= (int)cap)
+        rc = sl_fail(err, SL_ELIMIT, "part path too long");
+    pthread_mutex_unlock(&job->lock);
+    return rc;
+}
+
+/* Write the worker's buffered rows as parts of the pending version. */
+static int write_parts(struct worker *w, struct sl_error *err)
+{
+    struct job *job = w->job;
     bool single = !job->conf->split_by;
-    for (int t = 0; t < job->ntables; t++) {
-        if (extract_table_rows(job->tables[t]) == 0)
+    char path[4200];
+    for (int t = 0; t <= w->ntables; t++) {
+        struct extract_table *tab = t < w->ntables ? w->tables[t] : w->corrupt;
+        if (!tab || extract_table_rows(tab) == 0)
             continue;
-        const char *path = extract_commit_part_path(
-            job->commit, single ? NULL : extract_table_name(job->tables[t]), job->err);
-        if (!path)
-            return job->err->code ? job->err->code : SL_EIO;
-        int rc = extract_table_write(job->tables[t], path, job->err);
+        const char *name = t == w->ntables ? CORRUPT_TABLE
+                           : single       ? NULL
+                                          : extract_table_name(tab);
+        int rc = part_path(job, name, path, sizeof path, err);
+        if (rc == SL_OK)
+            rc = extract_table_write(tab, path, err);
         if (rc != SL_OK)
             return rc;
-    }
-    if (job->corrupt && extract_table_rows(job->corrupt) > 0) {
-        const char *path = extract_commit_part_path(job->commit, CORRUPT_TABLE, job->err);
-        if (!path)
-            return job->err->code ? job->err->code : SL_EIO;
-        return extract_table_write(job->corrupt, path, job->err);
     }
     return SL_OK;
 }
 
-static size_t buffered(const struct job *job)
+static size_t buffered(const struct worker *w)
 {
-    size_t m = job->corrupt ? extract_table_mem(job->corrupt) : 0;
-    for (int t = 0; t < job->ntables; t++)
-        m += extract_table_mem(job->tables[t]);
+    size_t m = w->corrupt ? extract_table_mem(w->corrupt) : 0;
+    for (int t = 0; t < w->ntables; t++)
+        m += extract_table_mem(w->tables[t]);
     return m;
 }
 
@@ -322,9 +370,12 @@ static char *offsets_json(const struct job *job)
     return (char *)sl_buf_detach(&b, NULL);
 }
 
+/* Write every worker's rows and publish them with the offsets read so far. */
 static int commit_now(struct job *job)
 {
-    int rc = write_parts(job);
+    int rc = SL_OK;
+    for (int i = 0; i < job->nworkers && rc == SL_OK; i++)
+        rc = write_parts(&job->workers[i], job->err);
     if (rc != SL_OK)
         return rc;
     char *off = offsets_json(job);
@@ -332,9 +383,9 @@ static int commit_now(struct job *job)
     free(off);
     if (rc == SL_OK) {
         job->conf->counts.commits++;
-        job->since_commit = 0;
-        sl_debug("extract: committed '%s' after %lld records", job->conf->out,
-                 (long long)job->conf->counts.read);
+        for (int i = 0; i < job->nworkers; i++)
+            job->workers[i].since_commit = 0;
+        sl_debug("extract: committed '%s'", job->conf->out);
     }
     job->last_commit_ms = sl_clock_mono_ms();
     return rc;
@@ -388,6 +439,16 @@ out:
 
 /* ---------------------------------------------------------------- MARK: progress */
 
+/* Records read so far, over all workers (workers update their counts
+ * without locks; a torn read only makes the bar a little off). */
+static int64_t records_read(const struct job *job)
+{
+    int64_t n = 0;
+    for (int i = 0; i < job->nworkers; i++)
+        n += __atomic_load_n(&job->workers[i].counts.read, __ATOMIC_RELAXED);
+    return n;
+}
+
 static void draw_progress(struct job *job, bool final)
 {
     if (!job->conf->progress)
@@ -397,19 +458,24 @@ static void draw_progress(struct job *job, bool final)
         return;
     job->last_draw_ms = now;
     double secs = (double)(now - job->start_ms) / 1000.0;
-    int64_t n = job->conf->counts.read;
+    int64_t n = records_read(job);
     double rate = secs > 0 ? (double)n / secs : 0;
     char bar[64] = "";
     if (job->total > 0) {
-        int64_t done = job->by_bytes ? job->done_bytes : n;
+        int64_t done = n;
+        if (job->by_bytes) {
+            done = 0;
+            for (int i = 0; i < job->nworkers; i++)
+                done += __atomic_load_n(&job->workers[i].done_bytes, __ATOMIC_RELAXED);
+        }
         double share = (double)done / (double)job->total;
-        if (share > 1)
-            share = 1;
-        int w = 24, fill = (int)(share * w);
+        if (share > 1 || final)
+            share = share > 1 ? 1 : share;
+        int width = 24, fill = (int)(share * width);
         char cells[32];
-        for (int i = 0; i < w; i++)
+        for (int i = 0; i < width; i++)
             cells[i] = i < fill ? '#' : '.';
-        cells[w] = '\0';
+        cells[width] = '\0';
         snprintf(bar, sizeof bar, " [%s] %3.0f%%", cells, share * 100);
     }
     fprintf(stderr, "\rextract: %lld records, %.0f/s%s  ", (long long)n, rate, bar);
@@ -425,24 +491,28 @@ static bool want_commit(struct job *job)
     const struct extract_conf *conf = job->conf;
     if (!conf->follow)
         return false;
-    if (conf->commit_rows > 0 && job->since_commit >= conf->commit_rows)
-        return true;
     return sl_clock_mono_ms() - job->last_commit_ms >= conf->commit_ms;
 }
 
-/* Housekeeping between records: spill at --mem-max, follow-mode commits. */
-static int tick(struct job *job, bool force_check)
+/*
+ * Housekeeping between records of worker w: follow-mode commits (only with
+ * one worker, which is the case for every source --follow accepts), and
+ * spilling parts when w's buffers pass its share of --mem-max.
+ */
+static int tick(struct worker *w, bool force_check)
 {
-    if (job->conf->follow && job->conf->commit_rows > 0 &&
-        job->since_commit >= job->conf->commit_rows)
+    struct job *job = w->job;
+    const struct extract_conf *conf = job->conf;
+    if (conf->follow && conf->commit_rows > 0 && w->since_commit >= conf->commit_rows)
         return commit_now(job);
-    if (!force_check && (job->conf->counts.read & (MEM_CHECK_EVERY - 1)) != 0)
+    if (!force_check && (w->counts.read & (MEM_CHECK_EVERY - 1)) != 0)
         return SL_OK;
-    draw_progress(job, false);
-    if (want_commit(job))
+    if (w == &job->workers[0])
+        draw_progress(job, false);
+    if (job->nworkers == 1 && want_commit(job))
         return commit_now(job);
-    if (buffered(job) > job->conf->mem_max)
-        return write_parts(job);
+    if (buffered(w) > conf->mem_max / (size_t)job->nworkers)
+        return write_parts(w, job->nworkers == 1 ? job->err : &w->err);
     return SL_OK;
 }
 
@@ -451,14 +521,15 @@ static bool stopped(const struct job *job)
     return job->conf->stop && *job->conf->stop;
 }
 
-static bool at_limit(const struct job *job)
+static bool at_limit(const struct worker *w)
 {
-    return job->conf->max_records > 0 && job->conf->counts.read >= job->conf->max_records;
+    return w->job->conf->max_records > 0 && w->counts.read >= w->job->conf->max_records;
 }
 
 static int run_kafka(struct job *job)
 {
     struct extract_conf *conf = job->conf;
+    struct worker *w = &job->workers[0];
     int64_t *starts = NULL;
     struct kclient_consumer_conf kc = { 0 };
     kc.bootstrap = conf->bootstrap;
@@ -486,50 +557,78 @@ static int run_kafka(struct job *job)
         }
     }
     int rc = SL_OK;
-    while (rc == SL_OK && !stopped(job) && !at_limit(job)) {
+    while (rc == SL_OK && !stopped(job) && !at_limit(w)) {
         struct kclient_msg msg;
         int r = kclient_consumer_next(cons, &msg, 100, job->err);
         if (r == 0)
             break;
         if (r == SL_EAGAIN) {
-            rc = tick(job, true);
+            rc = tick(w, true);
             continue;
         }
         if (r < 0) {
             rc = r;
             break;
         }
-        int64_t ts = msg.timestamp_ms >= 0 ? msg.timestamp_ms : -1;
-        process(job, msg.value, msg.partition, msg.offset, ts);
-        rc = tick(job, false);
+        note_offset(job, msg.partition, msg.offset);
+        process(w, msg.value, msg.partition, msg.offset, msg.timestamp_ms >= 0 ? msg.timestamp_ms : -1);
+        rc = tick(w, false);
     }
     kclient_consumer_free(cons);
     return rc;
 }
 
-static int run_input(struct job *job)
+/*
+ * Feed the complete lines of buf[0..len) to w; returns bytes consumed (up to
+ * and including the last newline), or < 0 after a failure. *line counts lines.
+ */
+static int64_t feed_lines(struct worker *w, const uint8_t *buf, size_t len, int64_t *line,
+                          int64_t now, int64_t base)
+{
+    size_t pos = 0;
+    for (;;) {
+        const uint8_t *nl = memchr(buf + pos, '\n', len - pos);
+        if (!nl)
+            break;
+        size_t end = (size_t)(nl - buf);
+        size_t n = end - pos;
+        ++*line;
+        if (n > 0 && buf[pos + n - 1] == '\r')
+            n--;
+        /* blank lines are not records */
+        size_t k = 0;
+        while (k < n && (buf[pos + k] == ' ' || buf[pos + k] == '\t'))
+            k++;
+        if (k < n) {
+            process(w, sl_slice_make(buf + pos, n), 0, *line, now);
+            int rc = tick(w, false);
+            if (rc != SL_OK)
+                return rc;
+            if (at_limit(w)) {
+                pos = end + 1;
+                break;
+            }
+        }
+        pos = end + 1;
+        if ((*line & 4095) == 0)
+            __atomic_store_n(&w->done_bytes, base + (int64_t)pos, __ATOMIC_RELAXED);
+    }
+    return (int64_t)pos;
+}
+
+/* The streaming reader: stdin, pipes, and files run with one worker. */
+static int run_stream(struct job *job, int fd)
 {
     struct extract_conf *conf = job->conf;
-    bool is_stdin = strcmp(conf->input, "-") == 0;
-    int fd = is_stdin ? 0 : open(conf->input, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sl_fail_errno(job->err, SL_EIO, "cannot open '%s'", conf->input);
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        job->total = st.st_size;
-        job->by_bytes = true;
-#ifdef POSIX_FADV_SEQUENTIAL
-        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
-    }
+    struct worker *w = &job->workers[0];
     size_t chunk = 8u << 20;
     struct sl_buf buf;
     sl_buf_init(&buf, 0);
     int rc = SL_OK;
-    int64_t line = 0;
+    int64_t line = 0, base = 0;
     bool skipping = false; /* inside an over-long line, already reported */
     bool eof = false;
-    while (rc == SL_OK && !eof && !stopped(job) && !at_limit(job)) {
+    while (rc == SL_OK && !eof && !stopped(job) && !at_limit(w)) {
         if (sl_buf_reserve(&buf, chunk) != SL_OK) {
             rc = sl_fail(job->err, SL_ELIMIT, "input buffer full");
             break;
@@ -549,55 +648,199 @@ static int run_input(struct job *job)
         } else {
             sl_buf_setlen(&buf, buf.len + (size_t)n);
         }
-        int64_t now = sl_clock_wall_ms();
         size_t pos = 0;
-        for (;;) {
-            uint8_t *nl = memchr(buf.data + pos, '\n', buf.len - pos);
-            if (!nl)
-                break;
-            size_t end = (size_t)(nl - buf.data);
-            size_t len = end - pos;
-            line++;
-            if (skipping) {
-                skipping = false;
-            } else {
-                if (len > 0 && buf.data[pos + len - 1] == '\r')
-                    len--;
-                /* blank lines are not records */
-                size_t k = 0;
-                while (k < len && (buf.data[pos + k] == ' ' || buf.data[pos + k] == '\t'))
-                    k++;
-                if (k < len) {
-                    process(job, sl_slice_make(buf.data + pos, len), 0, line, now);
-                    rc = tick(job, false);
-                    if (rc != SL_OK || at_limit(job))
-                        break;
-                }
+        if (skipping) {
+            const uint8_t *nl = memchr(buf.data, '\n', buf.len);
+            if (!nl) {
+                base += (int64_t)buf.len;
+                sl_buf_reset(&buf);
+                continue;
             }
-            pos = end + 1;
+            pos = (size_t)(nl - buf.data) + 1;
+            skipping = false;
         }
-        job->done_bytes += (int64_t)pos;
+        int64_t used = feed_lines(w, buf.data + pos, buf.len - pos, &line, sl_clock_wall_ms(),
+                                  base + (int64_t)pos);
+        if (used < 0) {
+            rc = (int)used;
+            break;
+        }
+        pos += (size_t)used;
+        base += (int64_t)pos;
+        __atomic_store_n(&w->done_bytes, base, __ATOMIC_RELAXED);
         sl_buf_consume(&buf, pos);
-        if (!skipping && buf.len > conf->record_max) {
-            /* no newline within the cap: report it now, skip to the next newline */
+        if (buf.len > conf->record_max) {
+            /* no newline within the cap: report the line now, skip the rest of it */
             line++;
-            process(job, sl_slice_make(buf.data, buf.len), 0, line, now);
-            line--;
-            job->done_bytes += (int64_t)buf.len;
+            process(w, sl_slice_make(buf.data, buf.len), 0, line, sl_clock_wall_ms());
+            base += (int64_t)buf.len;
             sl_buf_reset(&buf);
             skipping = true;
-        } else if (skipping) {
-            job->done_bytes += (int64_t)buf.len;
-            sl_buf_reset(&buf);
         }
     }
     sl_buf_release(&buf);
+    return rc;
+}
+
+/* One worker of a parallel file read: its lines, then its parts. */
+static void *file_worker(void *arg)
+{
+    struct worker *w = arg;
+    int64_t line = w->first_line;
+    int64_t used = feed_lines(w, w->p, w->len, &line, sl_clock_wall_ms(), 0);
+    if (used >= 0 && (size_t)used < w->len && !at_limit(w)) {
+        /* the file's last line has no newline */
+        line++;
+        process(w, sl_slice_make(w->p + used, w->len - (size_t)used), 0, line,
+                sl_clock_wall_ms());
+    }
+    w->done_bytes = (int64_t)w->len;
+    w->rc = used < 0 ? (int)used : SL_OK;
+    return NULL;
+}
+
+static void *parts_worker(void *arg)
+{
+    struct worker *w = arg;
+    w->rc = write_parts(w, &w->err);
+    return NULL;
+}
+
+/* Run fn on every worker, worker 0 on this thread; returns the first failure. */
+static int run_all(struct job *job, void *(*fn)(void *))
+{
+    pthread_t tids[EXTRACT_THREADS_MAX];
+    bool started[EXTRACT_THREADS_MAX] = { false };
+    for (int i = 1; i < job->nworkers; i++)
+        started[i] = pthread_create(&tids[i], NULL, fn, &job->workers[i]) == 0;
+    for (int i = 1; i < job->nworkers; i++)
+        if (!started[i])
+            fn(&job->workers[i]);
+    fn(&job->workers[0]);
+    for (int i = 1; i < job->nworkers; i++)
+        if (started[i])
+            pthread_join(tids[i], NULL);
+    for (int i = 0; i < job->nworkers; i++) {
+        if (job->workers[i].rc != SL_OK) {
+            if (job->err && !job->err->code)
+                *job->err = job->workers[i].err;
+            return job->workers[i].rc;
+        }
+    }
+    return SL_OK;
+}
+
+/*
+ * A regular file: map it, cut it at line boundaries into one slice per
+ * worker, parse the slices in parallel, unify each table's schema across
+ * workers, and write every worker's parts in parallel.
+ */
+static int run_file(struct job *job, int fd, size_t size)
+{
+    const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED)
+        return sl_fail_errno(job->err, SL_EIO, "cannot map '%s'", job->conf->input);
+    madvise((void *)map, size, MADV_SEQUENTIAL);
+    int n = job->nworkers;
+    size_t start = 0;
+    int64_t lines = 0;
+    for (int i = 0; i < n; i++) {
+        size_t end = i == n - 1 ? size : size / (size_t)n * (size_t)(i + 1);
+        if (end < start)
+            end = start;
+        if (i < n - 1) {
+            const uint8_t *nl = memchr(map + end, '\n', size - end);
+            end = nl ? (size_t)(nl - map) + 1 : size;
+        }
+        struct worker *w = &job->workers[i];
+        w->p = map + start;
+        w->len = end - start;
+        w->first_line = lines;
+        /* line numbers of the next slice start after this slice's newlines */
+        for (const uint8_t *q = w->p, *e = w->p + w->len; (q = memchr(q, '\n', (size_t)(e - q)));
+             q++)
+            lines++;
+        start = end;
+    }
+    int rc = run_all(job, file_worker);
+    if (rc == SL_OK && n > 1) {
+        /* one schema per table across the workers, then parts in parallel */
+        struct extract_table **same = sl_xcalloc((size_t)n, sizeof *same);
+        for (int i = 0; i < n; i++) {
+            struct worker *w = &job->workers[i];
+            for (int t = 0; t <= w->ntables; t++) {
+                struct extract_table *tab = t < w->ntables ? w->tables[t] : w->corrupt;
+                if (!tab)
+                    continue;
+                const char *name = extract_table_name(tab);
+                size_t k = 0;
+                for (int j = 0; j < n; j++) {
+                    struct worker *o = &job->workers[j];
+                    struct extract_table *x =
+                        t == w->ntables ? o->corrupt : (j == i ? tab : find_table(o, name));
+                    if (x)
+                        same[k++] = x;
+                }
+                extract_table_unify(same, k);
+            }
+        }
+        free(same);
+        rc = run_all(job, parts_worker);
+    }
+    munmap((void *)map, size);
+    return rc;
+}
+
+static int run_input(struct job *job)
+{
+    struct extract_conf *conf = job->conf;
+    bool is_stdin = strcmp(conf->input, "-") == 0;
+    int fd = is_stdin ? 0 : open(conf->input, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sl_fail_errno(job->err, SL_EIO, "cannot open '%s'", conf->input);
+    struct stat st;
+    int rc;
+    if (!is_stdin && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        conf->max_records == 0) {
+        job->total = st.st_size;
+        job->by_bytes = true;
+        rc = run_file(job, fd, (size_t)st.st_size);
+    } else {
+        job->nworkers = 1;
+        rc = run_stream(job, fd);
+    }
     if (!is_stdin)
         close(fd);
     return rc;
 }
 
 /* ---------------------------------------------------------------- MARK: run */
+
+static void worker_init(struct worker *w, struct job *job)
+{
+    memset(w, 0, sizeof *w);
+    w->job = job;
+    w->cached_ts_ms = INT64_MIN;
+    json_doc_init(&w->doc);
+    extract_row_init(&w->row);
+    extract_row_init(&w->crow);
+    if (!job->conf->split_by) {
+        const char *out = job->conf->out;
+        const char *slash = strrchr(out, '/');
+        add_table(w, slash && slash[1] ? slash + 1 : out);
+    }
+}
+
+static void worker_release(struct worker *w)
+{
+    for (int t = 0; t < w->ntables; t++)
+        extract_table_free(w->tables[t]);
+    free(w->tables);
+    extract_table_free(w->corrupt);
+    extract_row_release(&w->row);
+    extract_row_release(&w->crow);
+    json_doc_release(&w->doc);
+}
 
 static int setup(struct job *job)
 {
@@ -635,21 +878,52 @@ static int setup(struct job *job)
         conf->mem_max = 512u << 20;
     if (conf->record_max == 0)
         conf->record_max = 16u << 20;
+    int threads = conf->threads;
+    if (threads <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
+    }
+    if (threads > EXTRACT_THREADS_MAX)
+        threads = EXTRACT_THREADS_MAX;
+    job->nworkers = conf->input ? threads : 1;
+    job->workers = sl_xcalloc((size_t)job->nworkers, sizeof *job->workers);
+    for (int i = 0; i < job->nworkers; i++)
+        worker_init(&job->workers[i], job);
     job->commit = extract_commit_open(conf->out, conf->mode, job->err);
     if (!job->commit)
         return job->err->code ? job->err->code : SL_EIO;
-    if (conf->follow && conf->mode != EXTRACT_MODE_OVERWRITE) {
-        int rc = load_offsets(job);
-        if (rc != SL_OK)
-            return rc;
-    }
-    if (!conf->split_by) {
-        job->tables = sl_xmalloc(sizeof *job->tables);
-        const char *slash = strrchr(conf->out, '/');
-        job->tables[0] = extract_table_new(slash && slash[1] ? slash + 1 : conf->out, conf->meta);
-        job->ntables = 1;
-    }
+    if (conf->follow && conf->mode != EXTRACT_MODE_OVERWRITE)
+        return load_offsets(job);
     return SL_OK;
+}
+
+/* Per-table row counts of the run, summed over workers, for the summary. */
+static void report_tables(struct job *job)
+{
+    struct extract_conf *conf = job->conf;
+    int cap = 1;
+    for (int i = 0; i < job->nworkers; i++)
+        cap += job->workers[i].ntables + 1;
+    conf->table_names = sl_xcalloc((size_t)cap, sizeof *conf->table_names);
+    conf->table_rows = sl_xcalloc((size_t)cap, sizeof *conf->table_rows);
+    conf->ntables = 0;
+    for (int pass = 0; pass < 2; pass++) { /* data tables, then _corrupt */
+        for (int i = 0; i < job->nworkers; i++) {
+            struct worker *w = &job->workers[i];
+            for (int t = 0; t <= w->ntables; t++) {
+                struct extract_table *tab = t < w->ntables ? w->tables[t] : w->corrupt;
+                if (!tab || (pass == 0) != (t < w->ntables))
+                    continue;
+                int64_t rows = extract_table_written(tab) + extract_table_rows(tab);
+                int k = 0;
+                while (k < conf->ntables && strcmp(conf->table_names[k], extract_table_name(tab)))
+                    k++;
+                if (k == conf->ntables)
+                    conf->table_names[conf->ntables++] = sl_xstrdup(extract_table_name(tab));
+                conf->table_rows[k] += rows;
+            }
+        }
+    }
 }
 
 int extract_run(struct extract_conf *conf, struct sl_error *err)
@@ -658,10 +932,7 @@ int extract_run(struct extract_conf *conf, struct sl_error *err)
     memset(&job, 0, sizeof job);
     job.conf = conf;
     job.err = err;
-    job.cached_ts_ms = INT64_MIN;
-    json_doc_init(&job.doc);
-    extract_row_init(&job.row);
-    extract_row_init(&job.crow);
+    pthread_mutex_init(&job.lock, NULL);
     memset(&conf->counts, 0, sizeof conf->counts);
     int rc = setup(&job);
     if (rc == SL_OK) {
@@ -674,29 +945,22 @@ int extract_run(struct extract_conf *conf, struct sl_error *err)
         if (rc == SL_OK)
             rc = commit_now(&job);
     }
-    conf->ntables = job.ntables + (job.corrupt ? 1 : 0);
-    conf->table_names = sl_xcalloc((size_t)conf->ntables + 1, sizeof *conf->table_names);
-    conf->table_rows = sl_xcalloc((size_t)conf->ntables + 1, sizeof *conf->table_rows);
-    for (int t = 0; t < job.ntables; t++) {
-        conf->table_names[t] = sl_xstrdup(extract_table_name(job.tables[t]));
-        conf->table_rows[t] = extract_table_written(job.tables[t]) + extract_table_rows(job.tables[t]);
+    for (int i = 0; i < job.nworkers; i++) {
+        const struct extract_counts *c = &job.workers[i].counts;
+        conf->counts.read += c->read;
+        conf->counts.corrupt += c->corrupt;
+        conf->counts.filtered += c->filtered;
+        conf->counts.written += c->written;
     }
-    if (job.corrupt) {
-        conf->table_names[job.ntables] = sl_xstrdup(CORRUPT_TABLE);
-        conf->table_rows[job.ntables] =
-            extract_table_written(job.corrupt) + extract_table_rows(job.corrupt);
-    }
-    for (int t = 0; t < job.ntables; t++)
-        extract_table_free(job.tables[t]);
-    free(job.tables);
-    extract_table_free(job.corrupt);
+    report_tables(&job);
+    for (int i = 0; i < job.nworkers; i++)
+        worker_release(&job.workers[i]);
+    free(job.workers);
     extract_commit_free(job.commit);
     extract_where_free(job.where);
     free(job.sets);
     free(job.next_off);
-    extract_row_release(&job.row);
-    extract_row_release(&job.crow);
-    json_doc_release(&job.doc);
+    pthread_mutex_destroy(&job.lock);
     return rc;
 }
 

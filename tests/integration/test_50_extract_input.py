@@ -164,14 +164,16 @@ def test_extract_modes_error_append_overwrite(tmp_path):
     src.write_text(reference_events())
     out = tmp_path / "t"
     extract("--input", src, "-o", out)
+    first = set(out.glob("*.parquet"))
     p = extract("--input", src, "-o", out, check=False)
     assert p.returncode == 1 and "already exists" in p.stderr and p.stderr.count("\n") == 1
     extract("--input", src, "-o", out, "--mode", "append")
     assert rows(f"select count(*) as n from read_parquet('{out}/*.parquet')") == [{"n": 80}]
-    assert len(list(out.glob("*.parquet"))) == 2
+    appended = set(out.glob("*.parquet"))
+    assert first < appended and len(appended) == 2 * len(first)  # the old parts are kept
     extract("--input", src, "-o", out, "--mode", "overwrite", "--where", "event_type = 'default'")
     assert rows(f"select count(*) as n from read_parquet('{out}/*.parquet')") == [{"n": 20}]
-    assert len(list(out.glob("*.parquet"))) == 1
+    assert not (set(out.glob("*.parquet")) & appended)  # every old part is gone
     assert not list(tmp_path.glob(".t.v-*"))  # no leftover versions
 
 
