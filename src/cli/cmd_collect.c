@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -111,6 +112,12 @@ int cmd_collect(int argc, char **argv)
     if (!c) {
         rc = cmd_fail(cmd.name, &err);
         goto out;
+    }
+    /* One descriptor per connection: allow as many as the hard limit. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
     }
     running = c;
     struct sigaction sa = { 0 };

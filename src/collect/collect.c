@@ -204,6 +204,12 @@ static void handle_batch(struct collect *c, struct http_exchange *ex,
         c->offs[n] = c->batch.len;
         rc = collect_event_write_posted(&c->batch, &c->doc, req,
                                         c->cfg.server_fields ? &sf : NULL, &err);
+        if (rc == SL_ELIMIT) {
+            reply_error(c, ex, route, 413, NULL, t0,
+                        "error: line %zu: the events with their headers exceed %zu bytes", line,
+                        c->batch.max);
+            return;
+        }
         if (rc != SL_OK) {
             reply_error(c, ex, route, 400, NULL, t0, "error: line %zu: %s", line, err.msg);
             return;
