@@ -14,10 +14,10 @@
 
 static const struct opt_cmd broker_cmd = {
     "broker",
-    "sluice broker [--listen H:P] [--advertise H:P] [--data DIR] [--no-auto-create]\n"
-    "              [--partitions N] [--max-request-bytes N] [--flush always|interval=MS|os]\n"
-    "              [--segment-bytes N] [--segment-ms MS] [--retention-bytes N]\n"
-    "              [--retention-ms MS] [--max-message-bytes N]",
+    "sluice broker [--listen H:P] [--advertise H:P] [--data DIR] [--no-auto-create] "
+    "[--partitions N] [--max-request-bytes N] [--flush always|interval=MS|os] "
+    "[--segment-bytes N] [--segment-ms MS] [--retention-bytes N] [--retention-ms MS] "
+    "[--max-message-bytes N] [--dump-frames DIR]",
     "run a Kafka-protocol broker with a durable log",
 };
 
