@@ -16,7 +16,7 @@
 
 static void read_records(const struct kafka_batch *batch)
 {
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     struct kafka_batch_reader rd;
     if (kafka_batch_reader_init(&rd, batch, (size_t)1 << 20, &err) == SL_OK) {
         struct kafka_record rec;
@@ -37,20 +37,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sl_slice rest = sl_slice_make(data, size);
     struct kafka_batch batch;
     for (int n = 0; n < 64; n++) {
-        struct sl_error err = { 0 };
+        struct sl_error err = {0};
         if (kafka_batch_next(&rest, false, &batch, &err) != 1)
             break;
         (void)kafka_batch_check_crc(&batch, &err);
         (void)kafka_batch_validate_produce(&batch, &err);
         read_records(&batch);
     }
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     (void)kafka_batch_peek(sl_slice_make(data, size), &batch, &err);
     if (size > 0) {
         struct sl_buf out;
         sl_buf_init(&out, (size_t)1 << 20);
-        (void)kafka_batch_decompress(data[0] % 5, sl_slice_make(data + 1, size - 1), &out,
-                                     &err);
+        (void)kafka_batch_decompress(data[0] % 5, sl_slice_make(data + 1, size - 1), &out, &err);
         sl_buf_release(&out);
     }
     return 0;

@@ -31,7 +31,7 @@
 
 /* ===== MARK: codec names ================================================= */
 
-static const char *const codec_names[] = { "none", "gzip", "snappy", "lz4", "zstd" };
+static const char *const codec_names[] = {"none", "gzip", "snappy", "lz4", "zstd"};
 
 const char *kafka_codec_name(int codec)
 {
@@ -92,8 +92,8 @@ int64_t kafka_batch_size(struct sl_slice in, struct sl_error *err)
         return sl_fail_at(err, SL_EUNSUPPORTED, KAFKA_BATCH_OFF_MAGIC,
                           "legacy message set (magic %d) not supported", magic);
     if (magic != KAFKA_BATCH_MAGIC)
-        return sl_fail_at(err, SL_EPROTO, KAFKA_BATCH_OFF_MAGIC,
-                          "bad record batch magic %d", magic);
+        return sl_fail_at(err, SL_EPROTO, KAFKA_BATCH_OFF_MAGIC, "bad record batch magic %d",
+                          magic);
     if (length < KAFKA_BATCH_HEADER_SIZE - KAFKA_BATCH_LOG_OVERHEAD)
         return sl_fail_at(err, SL_EPROTO, KAFKA_BATCH_OFF_LENGTH,
                           "record batch length %d too small", length);
@@ -127,8 +127,7 @@ int64_t kafka_batch_peek(struct sl_slice in, struct kafka_batch *batch, struct s
         return sl_fail(err, SL_EPROTO, "record batch header truncated");
     if (kafka_batch_codec(batch) > KAFKA_CODEC_ZSTD)
         return sl_fail_at(err, SL_EPROTO, KAFKA_BATCH_OFF_ATTRIBUTES,
-                          "invalid compression codec %d in record batch",
-                          kafka_batch_codec(batch));
+                          "invalid compression codec %d in record batch", kafka_batch_codec(batch));
     if (batch->records_count < 0)
         return sl_fail_at(err, SL_EPROTO, 57, "negative record count %d in record batch",
                           batch->records_count);
@@ -150,8 +149,8 @@ int64_t kafka_batch_parse_header(struct sl_slice in, struct kafka_batch *batch,
     if (size < 0)
         return size;
     batch->bytes = sl_slice_make(in.p, (size_t)size);
-    batch->records = sl_slice_make(in.p + KAFKA_BATCH_HEADER_SIZE,
-                                   (size_t)size - KAFKA_BATCH_HEADER_SIZE);
+    batch->records =
+        sl_slice_make(in.p + KAFKA_BATCH_HEADER_SIZE, (size_t)size - KAFKA_BATCH_HEADER_SIZE);
     return size;
 }
 
@@ -161,8 +160,8 @@ int kafka_batch_check_crc(const struct kafka_batch *batch, struct sl_error *err)
     uint32_t crc = sl_crc32c(0, p, batch->bytes.len - KAFKA_BATCH_OFF_ATTRIBUTES);
     if (crc != batch->crc)
         return sl_fail_at(err, SL_ECORRUPT, KAFKA_BATCH_OFF_CRC,
-                          "record batch crc mismatch: stored 0x%08x, computed 0x%08x",
-                          batch->crc, crc);
+                          "record batch crc mismatch: stored 0x%08x, computed 0x%08x", batch->crc,
+                          crc);
     return SL_OK;
 }
 
@@ -221,8 +220,8 @@ void kafka_batch_set_log_append_time(uint8_t *bytes, size_t len, int64_t now_ms)
     uint16_t attr = get_be16(bytes + KAFKA_BATCH_OFF_ATTRIBUTES);
     put_be16(bytes + KAFKA_BATCH_OFF_ATTRIBUTES, attr | KAFKA_BATCH_ATTR_LOG_APPEND_TIME);
     put_be64(bytes + KAFKA_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)now_ms);
-    uint32_t crc = sl_crc32c(0, bytes + KAFKA_BATCH_OFF_ATTRIBUTES,
-                             len - KAFKA_BATCH_OFF_ATTRIBUTES);
+    uint32_t crc =
+        sl_crc32c(0, bytes + KAFKA_BATCH_OFF_ATTRIBUTES, len - KAFKA_BATCH_OFF_ATTRIBUTES);
     put_be32(bytes + KAFKA_BATCH_OFF_CRC, crc);
 }
 
@@ -243,8 +242,7 @@ static size_t out_room(struct sl_buf *out, size_t want)
 
 static int fail_cap(struct sl_buf *out, const char *codec, struct sl_error *err)
 {
-    return sl_fail(err, SL_ELIMIT, "%s records decompress to more than %zu bytes", codec,
-                   out->max);
+    return sl_fail(err, SL_ELIMIT, "%s records decompress to more than %zu bytes", codec, out->max);
 }
 
 #define CHUNK ((size_t)64 << 10)
@@ -304,7 +302,7 @@ static int snappy_raw(const uint8_t *p, size_t n, struct sl_buf *out, struct sl_
     return SL_OK;
 }
 
-static const uint8_t xerial_magic[8] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0 };
+static const uint8_t xerial_magic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
 
 static int unsnappy(struct sl_slice in, struct sl_buf *out, struct sl_error *err)
 {
@@ -392,7 +390,7 @@ static int unzstd(struct sl_slice in, struct sl_buf *out, struct sl_error *err)
     /* A window bigger than 64 MiB is refused instead of allocated. */
     ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, 26);
     int rc = SL_OK;
-    ZSTD_inBuffer zin = { in.p, in.len, 0 };
+    ZSTD_inBuffer zin = {in.p, in.len, 0};
     size_t zr = 1;
     for (;;) {
         size_t room = out_room(out, CHUNK);
@@ -400,7 +398,7 @@ static int unzstd(struct sl_slice in, struct sl_buf *out, struct sl_error *err)
             rc = fail_cap(out, "zstd", err);
             break;
         }
-        ZSTD_outBuffer zout = { out->data + out->len, room, 0 };
+        ZSTD_outBuffer zout = {out->data + out->len, room, 0};
         zr = ZSTD_decompressStream(dctx, &zout, &zin);
         if (ZSTD_isError(zr)) {
             rc = sl_fail(err, SL_EPROTO, "bad zstd records: %s", ZSTD_getErrorName(zr));
@@ -418,8 +416,7 @@ static int unzstd(struct sl_slice in, struct sl_buf *out, struct sl_error *err)
     return rc;
 }
 
-int kafka_batch_decompress(int codec, struct sl_slice in, struct sl_buf *out,
-                           struct sl_error *err)
+int kafka_batch_decompress(int codec, struct sl_slice in, struct sl_buf *out, struct sl_error *err)
 {
     switch (codec) {
     case KAFKA_CODEC_NONE:
@@ -445,8 +442,8 @@ static int deflate_gzip(struct sl_slice in, struct sl_buf *out, struct sl_error 
 {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                     Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
         return sl_fail(err, SL_EIO, "cannot initialise zlib");
     size_t bound = deflateBound(&zs, (uLong)in.len) + 32;
     if (in.len > UINT_MAX || bound > UINT_MAX || sl_buf_reserve(out, bound) < 0) {
@@ -466,8 +463,7 @@ static int deflate_gzip(struct sl_slice in, struct sl_buf *out, struct sl_error 
     return SL_OK;
 }
 
-int kafka_batch_compress(int codec, struct sl_slice in, struct sl_buf *out,
-                         struct sl_error *err)
+int kafka_batch_compress(int codec, struct sl_slice in, struct sl_buf *out, struct sl_error *err)
 {
     switch (codec) {
     case KAFKA_CODEC_NONE:
@@ -672,9 +668,9 @@ static int put_nullable(struct sl_buf *buf, struct sl_slice s)
     return rc < 0 ? rc : sl_buf_append(buf, s.p, s.len);
 }
 
-int kafka_batch_writer_add(struct kafka_batch_writer *w, int64_t timestamp,
-                           struct sl_slice key, struct sl_slice value,
-                           const struct kafka_record_header *headers, size_t nheaders)
+int kafka_batch_writer_add(struct kafka_batch_writer *w, int64_t timestamp, struct sl_slice key,
+                           struct sl_slice value, const struct kafka_record_header *headers,
+                           size_t nheaders)
 {
     if (w->count == INT32_MAX || nheaders > INT32_MAX)
         return SL_ELIMIT;
@@ -720,8 +716,8 @@ int kafka_batch_writer_add(struct kafka_batch_writer *w, int64_t timestamp,
     return SL_OK;
 }
 
-int kafka_batch_writer_finish(struct kafka_batch_writer *w, int64_t base_offset,
-                              struct sl_buf *out, struct sl_error *err)
+int kafka_batch_writer_finish(struct kafka_batch_writer *w, int64_t base_offset, struct sl_buf *out,
+                              struct sl_error *err)
 {
     if (w->count == 0)
         return sl_fail(err, SL_EUSAGE, "cannot build a record batch without records");
@@ -737,8 +733,8 @@ int kafka_batch_writer_finish(struct kafka_batch_writer *w, int64_t base_offset,
     put_be16(hdr + 21, (uint16_t)((w->attributes & ~KAFKA_BATCH_ATTR_CODEC_MASK) | w->codec));
     put_be32(hdr + 23, (uint32_t)(w->count - 1));
     put_be64(hdr + 27, (uint64_t)w->base_timestamp);
-    put_be64(hdr + 35, (uint64_t)(w->max_timestamp == INT64_MIN ? w->base_timestamp
-                                                                 : w->max_timestamp));
+    put_be64(hdr + 35,
+             (uint64_t)(w->max_timestamp == INT64_MIN ? w->base_timestamp : w->max_timestamp));
     put_be64(hdr + 43, (uint64_t)w->producer_id);
     put_be16(hdr + 51, (uint16_t)w->producer_epoch);
     put_be32(hdr + 53, (uint32_t)w->base_sequence);

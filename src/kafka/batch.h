@@ -46,7 +46,7 @@
 #include "base/err.h"
 #include "base/slice.h"
 
-#define KAFKA_BATCH_HEADER_SIZE 61 /* bytes before the first record */
+#define KAFKA_BATCH_HEADER_SIZE 61  /* bytes before the first record */
 #define KAFKA_BATCH_LOG_OVERHEAD 12 /* base_offset + batch_length */
 #define KAFKA_BATCH_MAGIC 2
 /* Byte offsets of the fields the broker and the log touch. */
@@ -75,20 +75,20 @@ enum kafka_codec {
 /* A parsed batch header. Slices borrow from the parsed input. */
 struct kafka_batch {
     int64_t base_offset;
-    int32_t batch_length;           /* bytes after this field; >= 49 */
+    int32_t batch_length; /* bytes after this field; >= 49 */
     int32_t partition_leader_epoch;
-    int8_t magic;                   /* always 2 after a successful parse */
-    uint32_t crc;                   /* as stored */
+    int8_t magic; /* always 2 after a successful parse */
+    uint32_t crc; /* as stored */
     int16_t attributes;
     int32_t last_offset_delta;
-    int64_t base_timestamp;         /* ms since epoch */
-    int64_t max_timestamp;          /* ms since epoch */
-    int64_t producer_id;            /* -1: none */
-    int16_t producer_epoch;         /* -1: none */
-    int32_t base_sequence;          /* -1: none */
+    int64_t base_timestamp; /* ms since epoch */
+    int64_t max_timestamp;  /* ms since epoch */
+    int64_t producer_id;    /* -1: none */
+    int16_t producer_epoch; /* -1: none */
+    int32_t base_sequence;  /* -1: none */
     int32_t records_count;
-    struct sl_slice bytes;          /* borrowed: the whole batch, 12 + batch_length */
-    struct sl_slice records;        /* borrowed: bytes from offset 61 (maybe compressed) */
+    struct sl_slice bytes;   /* borrowed: the whole batch, 12 + batch_length */
+    struct sl_slice records; /* borrowed: bytes from offset 61 (maybe compressed) */
 };
 
 static inline int kafka_batch_codec(const struct kafka_batch *batch)
@@ -137,8 +137,7 @@ int64_t kafka_batch_parse_header(struct sl_slice in, struct kafka_batch *batch,
                                  struct sl_error *err);
 
 /* As kafka_batch_parse_header, and also verify the CRC (SL_ECORRUPT). */
-int64_t kafka_batch_parse(struct sl_slice in, struct kafka_batch *batch,
-                          struct sl_error *err);
+int64_t kafka_batch_parse(struct sl_slice in, struct kafka_batch *batch, struct sl_error *err);
 
 /* Verify the CRC-32C of a parsed batch: SL_OK or SL_ECORRUPT. */
 int kafka_batch_check_crc(const struct kafka_batch *batch, struct sl_error *err);
@@ -177,20 +176,20 @@ void kafka_batch_set_log_append_time(uint8_t *bytes, size_t len, int64_t now_ms)
 /* ---- Records -------------------------------------------------------------- */
 
 struct kafka_record {
-    int8_t attributes;        /* unused by Kafka, 0 */
-    int64_t offset;           /* absolute: base_offset + offset_delta */
-    int64_t timestamp;        /* absolute: base_timestamp + delta, or the batch
-                                 max_timestamp under LogAppendTime */
-    struct sl_slice key;      /* borrowed; p == NULL: null key */
-    struct sl_slice value;    /* borrowed; p == NULL: null value (tombstone) */
-    int32_t headers_count;    /* >= 0 */
-    struct sl_slice headers;  /* borrowed: the encoded headers, for
-                                 kafka_batch_header_next() */
+    int8_t attributes;       /* unused by Kafka, 0 */
+    int64_t offset;          /* absolute: base_offset + offset_delta */
+    int64_t timestamp;       /* absolute: base_timestamp + delta, or the batch
+                                max_timestamp under LogAppendTime */
+    struct sl_slice key;     /* borrowed; p == NULL: null key */
+    struct sl_slice value;   /* borrowed; p == NULL: null value (tombstone) */
+    int32_t headers_count;   /* >= 0 */
+    struct sl_slice headers; /* borrowed: the encoded headers, for
+                                kafka_batch_header_next() */
 };
 
 struct kafka_record_header {
-    struct sl_slice key;      /* borrowed; never null */
-    struct sl_slice value;    /* borrowed; p == NULL: null */
+    struct sl_slice key;   /* borrowed; never null */
+    struct sl_slice value; /* borrowed; p == NULL: null */
 };
 
 /*
@@ -246,16 +245,14 @@ int kafka_batch_header_next(struct sl_cur *cur, struct kafka_record_header *hdr,
  * xerial framing (`\x82SNAPPY\0` header, then big-endian length-prefixed
  * chunks); lz4 expects the LZ4 frame format. Returns SL_OK or an error.
  */
-int kafka_batch_decompress(int codec, struct sl_slice in, struct sl_buf *out,
-                           struct sl_error *err);
+int kafka_batch_decompress(int codec, struct sl_slice in, struct sl_buf *out, struct sl_error *err);
 
 /*
  * Compress `in` with `codec` (snappy: raw, as librdkafka writes it; lz4: frame
  * format; gzip: a gzip stream) and append the result to `out`. Returns SL_OK,
  * SL_ELIMIT if `out` would exceed its cap, or SL_EUNSUPPORTED.
  */
-int kafka_batch_compress(int codec, struct sl_slice in, struct sl_buf *out,
-                         struct sl_error *err);
+int kafka_batch_compress(int codec, struct sl_slice in, struct sl_buf *out, struct sl_error *err);
 
 /* ---- Building ------------------------------------------------------------- */
 
@@ -271,16 +268,16 @@ int kafka_batch_compress(int codec, struct sl_slice in, struct sl_buf *out,
  * Producer fields default to -1 (no idempotence); set them before finish.
  */
 struct kafka_batch_writer {
-    int codec;                /* enum kafka_codec */
-    int16_t attributes;       /* extra attribute bits (codec is added) */
-    int64_t base_timestamp;   /* ms; record deltas are relative to it */
-    int64_t max_timestamp;    /* largest record timestamp added so far */
-    int64_t producer_id;      /* -1 */
-    int16_t producer_epoch;   /* -1 */
-    int32_t base_sequence;    /* -1 */
+    int codec;                      /* enum kafka_codec */
+    int16_t attributes;             /* extra attribute bits (codec is added) */
+    int64_t base_timestamp;         /* ms; record deltas are relative to it */
+    int64_t max_timestamp;          /* largest record timestamp added so far */
+    int64_t producer_id;            /* -1 */
+    int16_t producer_epoch;         /* -1 */
+    int32_t base_sequence;          /* -1 */
     int32_t partition_leader_epoch; /* 0 */
-    int32_t count;            /* records added */
-    struct sl_buf records;    /* owned: the encoded records, uncompressed */
+    int32_t count;                  /* records added */
+    struct sl_buf records;          /* owned: the encoded records, uncompressed */
 };
 
 void kafka_batch_writer_init(struct kafka_batch_writer *w, int codec, int64_t base_timestamp);
@@ -290,9 +287,9 @@ void kafka_batch_writer_init(struct kafka_batch_writer *w, int codec, int64_t ba
  * null. `headers` may be NULL when `nheaders` is 0. Returns SL_OK or SL_ELIMIT
  * (more than INT32_MAX records or bytes).
  */
-int kafka_batch_writer_add(struct kafka_batch_writer *w, int64_t timestamp,
-                           struct sl_slice key, struct sl_slice value,
-                           const struct kafka_record_header *headers, size_t nheaders);
+int kafka_batch_writer_add(struct kafka_batch_writer *w, int64_t timestamp, struct sl_slice key,
+                           struct sl_slice value, const struct kafka_record_header *headers,
+                           size_t nheaders);
 
 /*
  * Append the finished batch (header, CRC, records compressed with w->codec) to
@@ -300,8 +297,8 @@ int kafka_batch_writer_add(struct kafka_batch_writer *w, int64_t timestamp,
  * returns SL_EUSAGE. The writer may be finished more than once (same records).
  * Returns SL_OK or an error.
  */
-int kafka_batch_writer_finish(struct kafka_batch_writer *w, int64_t base_offset,
-                              struct sl_buf *out, struct sl_error *err);
+int kafka_batch_writer_finish(struct kafka_batch_writer *w, int64_t base_offset, struct sl_buf *out,
+                              struct sl_error *err);
 
 /* Free the writer's buffer. NULL-safe. */
 void kafka_batch_writer_release(struct kafka_batch_writer *w);

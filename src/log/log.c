@@ -140,8 +140,8 @@ int log_flush_parse(const char *text, struct log_config *cfg, struct sl_error *e
             return SL_OK;
         }
     }
-    return sl_fail(err, SL_EUSAGE,
-                   "bad flush policy '%s' (expected always, os or interval=MS)", text);
+    return sl_fail(err, SL_EUSAGE, "bad flush policy '%s' (expected always, os or interval=MS)",
+                   text);
 }
 
 static int config_check(const struct log_config *cfg, struct sl_error *err)
@@ -310,8 +310,7 @@ static int32_t read_topic_conf(const char *path, struct sl_error *err)
 }
 
 /* Load topic `name` from <data>/topics/<name>, recovering its partitions. */
-static struct log_topic *topic_load(struct log_store *store, const char *name,
-                                    struct sl_error *err)
+static struct log_topic *topic_load(struct log_store *store, const char *name, struct sl_error *err)
 {
     struct log_topic *topic = sl_xcalloc(1, sizeof *topic);
     topic->store = store;
@@ -388,7 +387,7 @@ struct log_store *log_store_open(const char *dir, const struct log_config *cfg,
     while (rc == SL_OK && (de = readdir(d)) != NULL) {
         if (!log_topic_name_valid(de->d_name))
             continue;
-        struct sl_error terr = { 0 };
+        struct sl_error terr = {0};
         struct log_topic *topic = topic_load(store, de->d_name, &terr);
         if (topic) {
             topic_insert(store, topic);
@@ -418,7 +417,7 @@ void log_store_close(struct log_store *store)
 {
     if (!store)
         return;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     for (size_t i = 0; i < store->ntopics; i++) {
         struct log_topic *topic = store->topics[i];
         for (int32_t p = 0; p < topic->nparts; p++) {

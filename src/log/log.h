@@ -56,8 +56,8 @@ enum log_flush {
     LOG_FLUSH_OS = 2,       /* leave it to the page cache */
 };
 
-#define LOG_SEGMENT_BYTES_DEFAULT ((int64_t)1 << 30)      /* 1 GiB */
-#define LOG_SEGMENT_BYTES_MAX ((int64_t)INT32_MAX)         /* index positions are u32 */
+#define LOG_SEGMENT_BYTES_DEFAULT ((int64_t)1 << 30) /* 1 GiB */
+#define LOG_SEGMENT_BYTES_MAX ((int64_t)INT32_MAX)   /* index positions are u32 */
 #define LOG_SEGMENT_MS_DEFAULT ((int64_t)7 * 24 * 3600 * 1000)
 #define LOG_RETENTION_MS_DEFAULT ((int64_t)7 * 24 * 3600 * 1000)
 #define LOG_INDEX_INTERVAL_DEFAULT 4096
@@ -67,10 +67,11 @@ enum log_flush {
 
 /* Store-wide settings. Fill with log_config_default(), then override. */
 struct log_config {
-    int64_t segment_bytes;        /* roll the active segment at this size; 1..LOG_SEGMENT_BYTES_MAX */
-    int64_t segment_ms;           /* roll when the active segment's first batch is this old; <= 0: never */
-    int64_t retention_bytes;      /* per partition, whole old segments beyond it are deleted; < 0: unlimited */
-    int64_t retention_ms;         /* segments whose newest batch is older are deleted; < 0: unlimited */
+    int64_t segment_bytes; /* roll the active segment at this size; 1..LOG_SEGMENT_BYTES_MAX */
+    int64_t segment_ms;    /* roll when the active segment's first batch is this old; <= 0: never */
+    int64_t retention_bytes; /* per partition, whole old segments beyond it are deleted; < 0:
+                                unlimited */
+    int64_t retention_ms;    /* segments whose newest batch is older are deleted; < 0: unlimited */
     int64_t index_interval_bytes; /* bytes of log between index entries; >= 1 */
     int64_t max_batch_bytes;      /* appends larger than this fail with SL_ELIMIT */
     enum log_flush flush;         /* LOG_FLUSH_ALWAYS by default */
@@ -192,10 +193,10 @@ size_t log_partition_segment_count(const struct log_partition *part);
 /* ---- Partitions: append --------------------------------------------------- */
 
 struct log_append_info {
-    int64_t base_offset;   /* first offset assigned */
-    int64_t last_offset;   /* base_offset + last_offset_delta */
+    int64_t base_offset; /* first offset assigned */
+    int64_t last_offset; /* base_offset + last_offset_delta */
     int64_t log_start_offset;
-    uint64_t ticket;       /* durable once log_store_synced() >= ticket */
+    uint64_t ticket; /* durable once log_store_synced() >= ticket */
 };
 
 /*
@@ -251,9 +252,8 @@ void log_read_release(struct log_read *rd);
  * `*offset` and `*record_ts`, SL_ENOTFOUND when there is none (the broker
  * answers offset -1, timestamp -1), or an error.
  */
-int log_partition_offset_for_time(struct log_partition *part, int64_t timestamp,
-                                  int64_t *offset, int64_t *record_ts,
-                                  struct sl_error *err);
+int log_partition_offset_for_time(struct log_partition *part, int64_t timestamp, int64_t *offset,
+                                  int64_t *record_ts, struct sl_error *err);
 
 /* ---- Hooks for per-partition state (idempotent producers) ----------------- */
 
@@ -271,7 +271,7 @@ void log_partition_set_user(struct log_partition *part, void *user);
  * error.
  */
 typedef int log_batch_fn(const struct kafka_batch *batch, void *arg);
-int log_partition_scan(struct log_partition *part, int64_t from_offset, log_batch_fn *fn,
-                       void *arg, struct sl_error *err);
+int log_partition_scan(struct log_partition *part, int64_t from_offset, log_batch_fn *fn, void *arg,
+                       struct sl_error *err);
 
 #endif

@@ -36,16 +36,16 @@ struct log_index_entry {
 };
 
 struct log_segment {
-    int64_t base;              /* base offset: the first offset it may hold; its file name */
-    char *path;                /* owned: "<partition dir>/<base %020>" without extension */
-    int fd;                    /* owned: the .log file, read-write */
-    int index_fd;              /* owned: .index; -1 once sealed (not active) */
-    int time_fd;               /* owned: .timeindex; -1 once sealed */
-    int64_t size;              /* bytes of whole valid batches (the file may not be longer) */
-    int64_t next_offset;       /* last offset stored + 1; == base when empty */
-    int64_t max_ts;            /* largest batch max_timestamp; LOG_TS_NONE when empty */
-    int64_t created_ms;        /* wall time its first batch was appended (or it was
-                                  recovered), for segment_ms rolling */
+    int64_t base;                /* base offset: the first offset it may hold; its file name */
+    char *path;                  /* owned: "<partition dir>/<base %020>" without extension */
+    int fd;                      /* owned: the .log file, read-write */
+    int index_fd;                /* owned: .index; -1 once sealed (not active) */
+    int time_fd;                 /* owned: .timeindex; -1 once sealed */
+    int64_t size;                /* bytes of whole valid batches (the file may not be longer) */
+    int64_t next_offset;         /* last offset stored + 1; == base when empty */
+    int64_t max_ts;              /* largest batch max_timestamp; LOG_TS_NONE when empty */
+    int64_t created_ms;          /* wall time its first batch was appended (or it was
+                                    recovered), for segment_ms rolling */
     struct log_index_entry *idx; /* owned: nidx entries, sorted */
     size_t nidx, idx_cap;
     int64_t bytes_since_index; /* bytes appended since the last index entry */
@@ -53,38 +53,38 @@ struct log_segment {
 };
 
 struct log_partition {
-    struct log_topic *topic;    /* borrowed: owner */
-    struct log_store *store;    /* borrowed: owner of the topic */
-    int32_t index;              /* partition number */
-    char *dir;                  /* owned: "<data>/topics/<topic>/<index>" */
-    struct log_segment **segs;  /* owned: nsegs segments, by base offset; last is active */
+    struct log_topic *topic;   /* borrowed: owner */
+    struct log_store *store;   /* borrowed: owner of the topic */
+    int32_t index;             /* partition number */
+    char *dir;                 /* owned: "<data>/topics/<topic>/<index>" */
+    struct log_segment **segs; /* owned: nsegs segments, by base offset; last is active */
     size_t nsegs, segs_cap;
-    int64_t hw;                 /* high watermark: offsets < hw are durable and readable */
-    int64_t hw_pos;             /* bytes of the active segment below hw */
-    bool dirty;                 /* in store->dirty: active segment has unsynced writes */
-    void *user;                 /* borrowed slot for other modules (cfg.user_free frees) */
+    int64_t hw;     /* high watermark: offsets < hw are durable and readable */
+    int64_t hw_pos; /* bytes of the active segment below hw */
+    bool dirty;     /* in store->dirty: active segment has unsynced writes */
+    void *user;     /* borrowed slot for other modules (cfg.user_free frees) */
 };
 
 struct log_topic {
-    struct log_store *store;     /* borrowed: owner */
-    char *name;                  /* owned */
-    char *dir;                   /* owned: "<data>/topics/<name>" */
+    struct log_store *store; /* borrowed: owner */
+    char *name;              /* owned */
+    char *dir;               /* owned: "<data>/topics/<name>" */
     int32_t nparts;
     struct log_partition **parts; /* owned: nparts partitions */
 };
 
 struct log_store {
-    char *dir;                   /* owned: the data directory */
-    int lock_fd;                 /* owned: flock'ed <dir>/.lock */
+    char *dir;   /* owned: the data directory */
+    int lock_fd; /* owned: flock'ed <dir>/.lock */
     struct log_config cfg;
-    struct log_topic **topics;   /* owned: sorted by name */
+    struct log_topic **topics; /* owned: sorted by name */
     size_t ntopics, topics_cap;
     struct log_partition **dirty; /* borrowed: partitions with unsynced appends */
     size_t ndirty, dirty_cap;
-    uint64_t ticket;             /* last ticket handed out by an append */
-    uint64_t synced;             /* every ticket <= synced is durable */
-    int64_t last_flush_ms;       /* monotonic ms of the last interval flush */
-    uint64_t trash_seq;          /* names deleted topics in trash/ uniquely */
+    uint64_t ticket;       /* last ticket handed out by an append */
+    uint64_t synced;       /* every ticket <= synced is durable */
+    int64_t last_flush_ms; /* monotonic ms of the last interval flush */
+    uint64_t trash_seq;    /* names deleted topics in trash/ uniquely */
 };
 
 /* ---- segment.c ---- */
@@ -132,8 +132,7 @@ void log_segment_free(struct log_segment *seg);
 /* Unlink the segment's files (then free it with log_segment_free). */
 void log_segment_unlink(struct log_segment *seg);
 /* Append an index entry in memory and in both index files. */
-int log_segment_index_add(struct log_segment *seg, struct log_index_entry e,
-                          struct sl_error *err);
+int log_segment_index_add(struct log_segment *seg, struct log_index_entry e, struct sl_error *err);
 /* Close the index descriptors of a segment that will not be appended to. */
 void log_segment_seal(struct log_segment *seg);
 /* fdatasync the .log (and the index files when `indexes` and open); clears dirty. */
@@ -148,8 +147,8 @@ int log_fsync_dir(const char *dir, struct sl_error *err);
 
 /* ---- partition.c ---- */
 
-struct log_partition *log_partition_open(struct log_topic *topic, int32_t index,
-                                         const char *dir, struct sl_error *err);
+struct log_partition *log_partition_open(struct log_topic *topic, int32_t index, const char *dir,
+                                         struct sl_error *err);
 void log_partition_free(struct log_partition *part);
 /* Roll: sync the active segment and start a new one at the LEO. */
 int log_partition_roll(struct log_partition *part, struct sl_error *err);

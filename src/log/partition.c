@@ -97,8 +97,8 @@ void log_partition_free(struct log_partition *part)
     free(part);
 }
 
-struct log_partition *log_partition_open(struct log_topic *topic, int32_t index,
-                                         const char *dir, struct sl_error *err)
+struct log_partition *log_partition_open(struct log_topic *topic, int32_t index, const char *dir,
+                                         struct sl_error *err)
 {
     struct log_partition *part = sl_xcalloc(1, sizeof *part);
     part->topic = topic;
@@ -241,8 +241,8 @@ int log_partition_roll(struct log_partition *part, struct sl_error *err)
      * being active, so only active segments are ever dirty. */
     if (log_segment_sync(old, true, err) < 0)
         return SL_EIO;
-    struct log_segment *seg = log_segment_create(part->dir, old->next_offset,
-                                                 sl_clock_wall_ms(), err);
+    struct log_segment *seg =
+        log_segment_create(part->dir, old->next_offset, sl_clock_wall_ms(), err);
     if (!seg)
         return SL_EIO;
     if (log_fsync_dir(part->dir, err) < 0) {
@@ -301,16 +301,16 @@ int log_partition_append(struct log_partition *part, uint8_t *bytes, size_t len,
         return sl_fail(err, SL_EPROTO, "append takes one record batch, got %zu extra bytes",
                        len - (size_t)size);
     if ((int64_t)len > cfg->max_batch_bytes)
-        return sl_fail(err, SL_ELIMIT, "record batch of %zu bytes exceeds the %" PRId64
-                       "-byte limit", len, cfg->max_batch_bytes);
+        return sl_fail(err, SL_ELIMIT,
+                       "record batch of %zu bytes exceeds the %" PRId64 "-byte limit", len,
+                       cfg->max_batch_bytes);
 
     struct log_segment *seg = active(part);
     int64_t now = sl_clock_wall_ms();
     int64_t leo = seg->next_offset;
-    if (seg->size > 0 &&
-        ((int64_t)len > cfg->segment_bytes - seg->size ||
-         (cfg->segment_ms > 0 && now - seg->created_ms >= cfg->segment_ms) ||
-         leo + b.last_offset_delta - seg->base > (int64_t)INT32_MAX)) {
+    if (seg->size > 0 && ((int64_t)len > cfg->segment_bytes - seg->size ||
+                          (cfg->segment_ms > 0 && now - seg->created_ms >= cfg->segment_ms) ||
+                          leo + b.last_offset_delta - seg->base > (int64_t)INT32_MAX)) {
         if (log_partition_roll(part, err) < 0)
             return SL_EIO;
         seg = active(part);
@@ -330,8 +330,8 @@ int log_partition_append(struct log_partition *part, uint8_t *bytes, size_t len,
     }
     int64_t ts = b.max_timestamp > seg->max_ts ? b.max_timestamp : seg->max_ts;
     if (seg->bytes_since_index >= cfg->index_interval_bytes && seg->size > 0) {
-        struct log_index_entry e = { (uint32_t)(leo - seg->base), (uint32_t)seg->size, ts };
-        struct sl_error ierr = { 0 };
+        struct log_index_entry e = {(uint32_t)(leo - seg->base), (uint32_t)seg->size, ts};
+        struct sl_error ierr = {0};
         /* The index is a hint, rebuilt on open: a failed write is not fatal. */
         if (log_segment_index_add(seg, e, &ierr) < 0)
             sl_warn("%s", ierr.msg);
@@ -407,8 +407,8 @@ int log_partition_read(struct log_partition *part, int64_t offset, int64_t max_b
     int64_t leo = log_partition_end_offset(part);
     if (offset < rd->log_start_offset || offset > leo)
         return sl_fail(err, SL_ENOTFOUND,
-                       "offset %" PRId64 " out of range [%" PRId64 ", %" PRId64 "] in '%s'",
-                       offset, rd->log_start_offset, leo, part->dir);
+                       "offset %" PRId64 " out of range [%" PRId64 ", %" PRId64 "] in '%s'", offset,
+                       rd->log_start_offset, leo, part->dir);
     if (offset >= part->hw)
         return SL_OK;
     size_t i = seg_find(part, offset);
@@ -423,7 +423,7 @@ int log_partition_read(struct log_partition *part, int64_t offset, int64_t max_b
     struct log_scan sc;
     log_scan_init(&sc, seg->fd, visible, LOG_SCAN_CHUNK_READ);
     struct kafka_batch b;
-    struct sl_error why = { 0 };
+    struct sl_error why = {0};
     int rc = SL_OK;
     int64_t p = log_segment_lookup(seg, target), size;
     for (;;) {
@@ -476,8 +476,8 @@ out:
 
 /* ===== MARK: ListOffsets by time ========================================= */
 
-int log_partition_offset_for_time(struct log_partition *part, int64_t timestamp,
-                                  int64_t *offset, int64_t *record_ts, struct sl_error *err)
+int log_partition_offset_for_time(struct log_partition *part, int64_t timestamp, int64_t *offset,
+                                  int64_t *record_ts, struct sl_error *err)
 {
     for (size_t i = 0; i < part->nsegs; i++) {
         struct log_segment *seg = part->segs[i];
@@ -490,7 +490,7 @@ int log_partition_offset_for_time(struct log_partition *part, int64_t timestamp,
         int rc = SL_ENOTFOUND;
         while (p < visible) {
             struct kafka_batch b;
-            struct sl_error why = { 0 };
+            struct sl_error why = {0};
             int64_t size = log_scan_header(&sc, p, &b, &why);
             if (size < 0) {
                 rc = corrupt_at(err, seg, p, &why);
@@ -543,8 +543,8 @@ int log_partition_offset_for_time(struct log_partition *part, int64_t timestamp,
 
 /* ===== MARK: scan (producer-state rebuild) =============================== */
 
-int log_partition_scan(struct log_partition *part, int64_t from_offset, log_batch_fn *fn,
-                       void *arg, struct sl_error *err)
+int log_partition_scan(struct log_partition *part, int64_t from_offset, log_batch_fn *fn, void *arg,
+                       struct sl_error *err)
 {
     for (size_t i = seg_find(part, from_offset); i < part->nsegs; i++) {
         struct log_segment *seg = part->segs[i];
@@ -555,7 +555,7 @@ int log_partition_scan(struct log_partition *part, int64_t from_offset, log_batc
         bool stop = false;
         while (p < seg->size) {
             struct kafka_batch b;
-            struct sl_error why = { 0 };
+            struct sl_error why = {0};
             int64_t size = log_scan_header(&sc, p, &b, &why);
             if (size < 0) {
                 rc = corrupt_at(err, seg, p, &why);

@@ -77,8 +77,7 @@ char *log_segment_path(const char *dir, int64_t base)
 }
 
 /* "<seg->path><ext>" in a caller buffer. */
-static const char *seg_file(const struct log_segment *seg, const char *ext, char *buf,
-                            size_t n)
+static const char *seg_file(const struct log_segment *seg, const char *ext, char *buf, size_t n)
 {
     snprintf(buf, n, "%s%s", seg->path, ext);
     return buf;
@@ -207,8 +206,7 @@ static int index_write_at(struct log_segment *seg, size_t i, struct sl_error *er
     return SL_OK;
 }
 
-int log_segment_index_add(struct log_segment *seg, struct log_index_entry e,
-                          struct sl_error *err)
+int log_segment_index_add(struct log_segment *seg, struct log_index_entry e, struct sl_error *err)
 {
     index_push(seg, e);
     return index_write_at(seg, seg->nidx - 1, err);
@@ -366,8 +364,7 @@ void log_segment_unlink(struct log_segment *seg)
 static int open_files(struct log_segment *seg, int log_flags, struct sl_error *err)
 {
     char path[4096];
-    seg->fd = open(seg_file(seg, ".log", path, sizeof path), O_RDWR | O_CLOEXEC | log_flags,
-                   0644);
+    seg->fd = open(seg_file(seg, ".log", path, sizeof path), O_RDWR | O_CLOEXEC | log_flags, 0644);
     if (seg->fd < 0)
         return sl_fail_errno(err, SL_EIO, "cannot open segment '%s'", path);
     int flags = O_RDWR | O_CREAT | O_CLOEXEC | (log_flags & O_TRUNC);
@@ -411,7 +408,7 @@ static int scan_tail(struct log_segment *seg, int64_t pos, int64_t expected, int
     *why = NULL;
     while (pos < file_size) {
         struct kafka_batch b;
-        struct sl_error herr = { 0 };
+        struct sl_error herr = {0};
         int64_t size = log_scan_header(&sc, pos, &b, &herr);
         if (size == SL_EIO) {
             sl_fail(err, SL_EIO, "%s", herr.msg);
@@ -438,8 +435,7 @@ static int scan_tail(struct log_segment *seg, int64_t pos, int64_t expected, int
         }
         if (since >= cfg->index_interval_bytes && pos > 0) {
             int64_t ts = b.max_timestamp > max_ts ? b.max_timestamp : max_ts;
-            struct log_index_entry e = { (uint32_t)(b.base_offset - seg->base), (uint32_t)pos,
-                                         ts };
+            struct log_index_entry e = {(uint32_t)(b.base_offset - seg->base), (uint32_t)pos, ts};
             index_push(seg, e);
             added++;
             since = 0;

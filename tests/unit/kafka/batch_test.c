@@ -23,13 +23,13 @@ static const uint8_t kcat_batch[] = {
     0xff, 0xff,                                     /* producer_epoch */
     0xff, 0xff, 0xff, 0xff,                         /* base_sequence */
     0x00, 0x00, 0x00, 0x02,                         /* records_count */
-    0x1a, 0x00, 0x00, 0x00, 0x04, 'k', '1', 0x0a, 'h', 'e', 'l', 'l', 'o', 0x00,
-    0x1a, 0x00, 0x00, 0x02, 0x04, 'k', '2', 0x0a, 'w', 'o', 'r', 'l', 'd', 0x00,
+    0x1a, 0x00, 0x00, 0x00, 0x04, 'k',  '1',  0x0a, 'h', 'e', 'l', 'l', 'o', 0x00,
+    0x1a, 0x00, 0x00, 0x02, 0x04, 'k',  '2',  0x0a, 'w', 'o', 'r', 'l', 'd', 0x00,
 };
 
 #define KCAT_TS INT64_C(0x000001a2079f1138)
 
-static struct sl_slice S(const char *s)
+static struct sl_slice sv(const char *s)
 {
     return sl_slice_str(s);
 }
@@ -37,7 +37,7 @@ static struct sl_slice S(const char *s)
 static void test_batch_parse_known_kcat_bytes(void)
 {
     struct kafka_batch b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(sizeof kcat_batch, 89);
     int64_t n = kafka_batch_parse(sl_slice_make(kcat_batch, sizeof kcat_batch), &b, &err);
     CHECK_INT(n, 89);
@@ -77,11 +77,11 @@ static void test_batch_writer_reproduces_kcat_bytes(void)
 {
     struct kafka_batch_writer w;
     struct sl_buf out;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     sl_buf_init(&out, 0);
     kafka_batch_writer_init(&w, KAFKA_CODEC_NONE, KCAT_TS);
-    CHECK_INT(kafka_batch_writer_add(&w, KCAT_TS, S("k1"), S("hello"), NULL, 0), SL_OK);
-    CHECK_INT(kafka_batch_writer_add(&w, KCAT_TS, S("k2"), S("world"), NULL, 0), SL_OK);
+    CHECK_INT(kafka_batch_writer_add(&w, KCAT_TS, sv("k1"), sv("hello"), NULL, 0), SL_OK);
+    CHECK_INT(kafka_batch_writer_add(&w, KCAT_TS, sv("k2"), sv("world"), NULL, 0), SL_OK);
     CHECK_INT(kafka_batch_writer_finish(&w, 0, &out, &err), SL_OK);
     CHECK_INT(out.len, sizeof kcat_batch);
     if (out.len == sizeof kcat_batch)
@@ -96,7 +96,7 @@ static void test_batch_crc_mismatch_rejected(void)
     memcpy(copy, kcat_batch, sizeof copy);
     copy[sizeof copy - 3] ^= 0x20; /* "world" -> "woRld" */
     struct kafka_batch b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(kafka_batch_parse(sl_slice_make(copy, sizeof copy), &b, &err), SL_ECORRUPT);
     CHECK(strstr(err.msg, "crc mismatch") != NULL);
     CHECK(strstr(err.msg, "0x11179923") != NULL);
@@ -112,7 +112,7 @@ static void test_batch_patch_base_offset_keeps_crc_valid(void)
     kafka_batch_set_base_offset(copy, 1234567890123LL);
     kafka_batch_set_leader_epoch(copy, 7);
     struct kafka_batch b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(kafka_batch_parse(sl_slice_make(copy, sizeof copy), &b, &err), 89);
     CHECK_INT(b.base_offset, 1234567890123LL);
     CHECK_INT(b.partition_leader_epoch, 7);
@@ -126,7 +126,7 @@ static void test_batch_log_append_time_recomputes_crc(void)
     memcpy(copy, kcat_batch, sizeof copy);
     kafka_batch_set_log_append_time(copy, sizeof copy, 42);
     struct kafka_batch b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(kafka_batch_parse(sl_slice_make(copy, sizeof copy), &b, &err), 89);
     CHECK_INT(b.max_timestamp, 42);
     CHECK(b.attributes & KAFKA_BATCH_ATTR_LOG_APPEND_TIME);
@@ -142,7 +142,7 @@ static void test_batch_every_truncation_returns_eagain(void)
 {
     for (size_t n = 0; n < sizeof kcat_batch; n++) {
         struct kafka_batch b;
-        struct sl_error err = { 0 };
+        struct sl_error err = {0};
         int64_t rc = kafka_batch_parse(sl_slice_make(kcat_batch, n), &b, &err);
         if (rc != SL_EAGAIN)
             fprintf(stderr, "prefix %zu\n", n);
@@ -155,7 +155,7 @@ static void test_batch_legacy_and_bad_magic_rejected(void)
     uint8_t copy[sizeof kcat_batch];
     memcpy(copy, kcat_batch, sizeof copy);
     struct kafka_batch b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     copy[16] = 1;
     CHECK_INT(kafka_batch_parse(sl_slice_make(copy, sizeof copy), &b, &err), SL_EUNSUPPORTED);
     CHECK(strstr(err.msg, "magic 1") != NULL);
@@ -187,7 +187,7 @@ static void test_batch_validate_produce_rules(void)
 {
     uint8_t copy[sizeof kcat_batch];
     struct kafka_batch b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
 
     memcpy(copy, kcat_batch, sizeof copy);
     copy[26] = 5; /* last_offset_delta 5 with 2 records */
@@ -222,7 +222,7 @@ static void test_batch_validate_produce_rules(void)
 static void build_batch(int codec, int n, int64_t base_offset, struct sl_buf *out)
 {
     struct kafka_batch_writer w;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     kafka_batch_writer_init(&w, codec, 1700000000000LL);
     w.producer_id = 77;
     w.producer_epoch = 3;
@@ -233,11 +233,11 @@ static void build_batch(int codec, int n, int64_t base_offset, struct sl_buf *ou
         snprintf(val, sizeof val, "{\"event_type\":\"purchase\",\"n\":%d,\"pad\":\"%0*d\"}", i,
                  i % 40, 0);
         struct kafka_record_header hdrs[2] = {
-            { S("Host"), S("localhost") },
-            { S("null-header"), sl_slice_make(NULL, 0) },
+            {sv("Host"), sv("localhost")},
+            {sv("null-header"), sl_slice_make(NULL, 0)},
         };
-        struct sl_slice k = i % 5 == 0 ? sl_slice_make(NULL, 0) : S(key);
-        struct sl_slice v = i % 7 == 3 ? sl_slice_make("", 0) : S(val);
+        struct sl_slice k = i % 5 == 0 ? sl_slice_make(NULL, 0) : sv(key);
+        struct sl_slice v = i % 7 == 3 ? sl_slice_make("", 0) : sv(val);
         CHECK_INT(kafka_batch_writer_add(&w, 1700000000000LL + i * 3 - (i % 2), k, v, hdrs,
                                          (size_t)(i % 3)),
                   SL_OK);
@@ -249,7 +249,7 @@ static void build_batch(int codec, int n, int64_t base_offset, struct sl_buf *ou
 static void check_batch_records(struct sl_slice bytes, int codec, int n, int64_t base_offset)
 {
     struct kafka_batch b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(kafka_batch_parse(bytes, &b, &err), (int64_t)bytes.len);
     CHECK_INT(kafka_batch_codec(&b), codec);
     CHECK_INT(b.records_count, n);
@@ -333,7 +333,7 @@ static void test_batch_snappy_xerial_framing_decoded(void)
     /* Take a raw-snappy batch, decompress its records, and re-frame them the
      * way snappy-java does: magic, version 1, compat 1, then chunks. */
     struct sl_buf raw, plain, framed;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     sl_buf_init(&raw, 0);
     sl_buf_init(&plain, 0);
     sl_buf_init(&framed, 0);
@@ -371,13 +371,13 @@ static void test_batch_decompression_cap_enforced(void)
     for (int codec = KAFKA_CODEC_GZIP; codec <= KAFKA_CODEC_ZSTD; codec++) {
         struct kafka_batch_writer w;
         struct sl_buf out;
-        struct sl_error err = { 0 };
+        struct sl_error err = {0};
         char *big = calloc(1, 1 << 20);
         sl_buf_init(&out, 0);
         kafka_batch_writer_init(&w, codec, 0);
         for (int i = 0; i < 4; i++)
-            kafka_batch_writer_add(&w, 0, sl_slice_make(NULL, 0), sl_slice_make(big, 1 << 20),
-                                   NULL, 0);
+            kafka_batch_writer_add(&w, 0, sl_slice_make(NULL, 0), sl_slice_make(big, 1 << 20), NULL,
+                                   0);
         CHECK_INT(kafka_batch_writer_finish(&w, 0, &out, &err), SL_OK);
         CHECK(out.len < (1 << 20));
         struct kafka_batch b;
@@ -398,7 +398,7 @@ static void test_batch_decompression_cap_enforced(void)
 static void test_batch_next_splits_concatenated_batches(void)
 {
     struct sl_buf out;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     sl_buf_init(&out, 0);
     build_batch(KAFKA_CODEC_NONE, 3, 0, &out);
     build_batch(KAFKA_CODEC_LZ4, 5, 3, &out);
@@ -429,7 +429,7 @@ static void test_batch_record_with_overlong_key_rejected(void)
     copy[61 + 4] = 0x7e; /* key length 63 in a 13-byte record */
     fix_crc(copy, sizeof copy);
     struct kafka_batch b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(kafka_batch_parse(sl_slice_make(copy, sizeof copy), &b, &err), 89);
     struct kafka_batch_reader rd;
     struct kafka_record rec;
@@ -477,7 +477,7 @@ static void test_batch_every_byte_mutation_is_handled(void)
             copy[i] ^= 0x41;
             fix_crc(copy, out.len);
             struct kafka_batch b;
-            struct sl_error err = { 0 };
+            struct sl_error err = {0};
             if (kafka_batch_parse(sl_slice_make(copy, out.len), &b, &err) > 0) {
                 struct kafka_batch_reader rd;
                 struct kafka_record rec;

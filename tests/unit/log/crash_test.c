@@ -19,7 +19,7 @@ static struct log_config crash_config(void)
 static void child_run(const char *dir, int fd, unsigned seed)
 {
     struct log_config cfg = crash_config();
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     struct log_store *store = log_store_open(dir, &cfg, &err);
     if (!store)
         _exit(3);
@@ -30,8 +30,8 @@ static void child_run(const char *dir, int fd, unsigned seed)
         for (int k = 0; k < n; k++) {
             int big = (r >> 8) % 16 == 0;
             /* Large batches make a kill in the middle of a pwrite likely. */
-            if (fx_append(part, big ? KAFKA_CODEC_NONE : (int)((r >> 4) % 5), big ? 400 : 5,
-                          i, (int)i, big ? 500 : 30) < 0)
+            if (fx_append(part, big ? KAFKA_CODEC_NONE : (int)((r >> 4) % 5), big ? 400 : 5, i,
+                          (int)i, big ? 500 : 30) < 0)
                 _exit(4);
         }
         if (log_store_sync(store, 0, &err) < 0)
@@ -46,7 +46,7 @@ static void test_log_kill9_during_appends_keeps_acknowledged_offsets(void)
 {
     const char *dir = fx_tmpdir();
     struct log_config cfg = crash_config();
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     struct log_store *store = log_store_open(dir, &cfg, &err);
     CHECK(store != NULL);
     CHECK_INT(log_store_topic_create(store, "t", 1, NULL, &err), SL_OK);

@@ -60,7 +60,7 @@ static inline struct log_config fx_config(void)
 static inline size_t fx_batch(struct sl_buf *out, int codec, int n, int64_t ts, int tag, int pad)
 {
     struct kafka_batch_writer w;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     size_t before = out->len;
     kafka_batch_writer_init(&w, codec, ts);
     for (int i = 0; i < n; i++) {
@@ -84,10 +84,10 @@ static inline size_t fx_batch(struct sl_buf *out, int codec, int n, int64_t ts, 
 
 /* Append one batch; returns its base offset or a negative error. */
 static inline int64_t fx_append(struct log_partition *part, int codec, int n, int64_t ts, int tag,
-                         int pad)
+                                int pad)
 {
     struct sl_buf b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     struct log_append_info info;
     sl_buf_init(&b, 0);
     fx_batch(&b, codec, n, ts, tag, pad);
@@ -112,11 +112,11 @@ static inline void fx_read_bytes(const struct log_read *rd, struct sl_buf *out)
 }
 
 struct fx_scan {
-    int64_t records;     /* records seen */
-    int64_t batches;     /* batches seen */
-    int64_t next;        /* next expected offset */
-    int64_t fetches;     /* log_partition_read calls */
-    int bad;             /* inconsistencies found */
+    int64_t records; /* records seen */
+    int64_t batches; /* batches seen */
+    int64_t next;    /* next expected offset */
+    int64_t fetches; /* log_partition_read calls */
+    int bad;         /* inconsistencies found */
 };
 
 /*
@@ -126,16 +126,16 @@ struct fx_scan {
  */
 static inline struct fx_scan fx_consume(struct log_partition *part, int64_t from, int64_t max_bytes)
 {
-    struct fx_scan s = { 0, 0, from, 0, 0 };
+    struct fx_scan s = {0, 0, from, 0, 0};
     int64_t hw = log_partition_high_watermark(part);
     while (s.next < hw) {
         struct log_read rd;
-        struct sl_error err = { 0 };
+        struct sl_error err = {0};
         int rc = log_partition_read(part, s.next, max_bytes, &rd, &err);
         s.fetches++;
         if (rc < 0 || rd.len == 0) {
-            fprintf(stderr, "fx_consume: read at %lld: rc %d len %zu: %s\n", (long long)s.next,
-                    rc, rd.len, err.msg);
+            fprintf(stderr, "fx_consume: read at %lld: rc %d len %zu: %s\n", (long long)s.next, rc,
+                    rd.len, err.msg);
             s.bad++;
             break;
         }
@@ -182,11 +182,10 @@ static inline struct fx_scan fx_consume(struct log_partition *part, int64_t from
 
 /* Path of a file in partition p of topic t. */
 static inline const char *fx_path(const char *dir, const char *topic, int p, int64_t base,
-                           const char *ext)
+                                  const char *ext)
 {
     static char path[512];
-    snprintf(path, sizeof path, "%s/topics/%s/%d/%020lld%s", dir, topic, p, (long long)base,
-             ext);
+    snprintf(path, sizeof path, "%s/topics/%s/%d/%020lld%s", dir, topic, p, (long long)base, ext);
     return path;
 }
 

@@ -8,7 +8,7 @@
 
 static struct log_store *reopen(const char *dir, const struct log_config *cfg)
 {
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     struct log_store *store = log_store_open(dir, cfg, &err);
     if (!store)
         fprintf(stderr, "reopen: %s\n", err.msg);
@@ -22,14 +22,14 @@ static struct log_partition *part0(struct log_store *store)
 
 static void create_t(struct log_store *store)
 {
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     if (log_store_topic_create(store, "t", 1, NULL, &err) < 0)
         fprintf(stderr, "create: %s\n", err.msg);
 }
 
 static void sync_all(struct log_store *store)
 {
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     log_store_sync(store, 0, &err);
 }
 
@@ -104,7 +104,7 @@ static void test_log_torn_tail_truncated_at_every_cut_point(void)
 
     for (int k = 3; k < 10; k += 3) {
         int64_t start = ends[k - 1], size = ends[k] - ends[k - 1];
-        int64_t cuts[] = { 1, 8, 12, 17, 21, 40, 60, 61, 62, size / 2, size - 1 };
+        int64_t cuts[] = {1, 8, 12, 17, 21, 40, 60, 61, 62, size / 2, size - 1};
         for (size_t c = 0; c < sizeof cuts / sizeof *cuts; c++) {
             if (cuts[c] >= size)
                 continue;
@@ -158,7 +158,7 @@ static void test_log_garbage_after_last_batch_truncated(void)
     size_t nsegs = log_partition_segment_count(part);
     /* find the active segment's base by scanning names */
     struct log_read rd;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(log_partition_read(part, leo - 1, 1, &rd, &err), SL_OK);
     log_read_release(&rd);
     log_store_close(store);
@@ -268,7 +268,7 @@ static void test_log_missing_indexes_rebuilt_identically(void)
     CHECK_INT(s.bad, 0);
     CHECK_INT(s.records, leo);
     int64_t off, ts;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(log_partition_offset_for_time(part, 33001, &off, &ts, &err), SL_OK);
     CHECK_INT(off, 100);
     log_store_close(store);
@@ -341,7 +341,7 @@ static void test_log_torn_older_segment_keeps_later_segments(void)
     CHECK(fx_file_size(fx_path(dir, "t", 0, 0, ".log")) < size - 10);
     /* Reading at the lost offsets skips to the next data. */
     struct log_read rd;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     int64_t next_base = -1;
     for (int64_t b = 1; b < leo; b++)
         if (fx_file_size(fx_path(dir, "t", 0, b, ".log")) >= 0) {
@@ -397,7 +397,7 @@ static void test_log_crc_damage_in_active_segment_truncates_from_there(void)
     /* Flip a byte in the records of batch 7 (of 10). */
     struct sl_slice rest = sl_slice_make(bytes, len);
     struct kafka_batch b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     size_t at = 0;
     for (int i = 0; i < 7; i++) {
         kafka_batch_next(&rest, true, &b, &err);

@@ -10,7 +10,7 @@
 
 static struct log_store *open_store(const char *dir, const struct log_config *cfg)
 {
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     struct log_store *store = log_store_open(dir, cfg, &err);
     if (!store)
         fprintf(stderr, "open_store: %s\n", err.msg);
@@ -19,7 +19,7 @@ static struct log_store *open_store(const char *dir, const struct log_config *cf
 
 static struct log_partition *make_topic(struct log_store *store, const char *name, int n)
 {
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     struct log_topic *topic = NULL;
     int rc = log_store_topic_create(store, name, n, &topic, &err);
     if (rc < 0) {
@@ -31,7 +31,7 @@ static struct log_partition *make_topic(struct log_store *store, const char *nam
 
 static void sync_store(struct log_store *store)
 {
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     if (log_store_sync(store, 0, &err) < 0)
         fprintf(stderr, "sync: %s\n", err.msg);
 }
@@ -52,13 +52,13 @@ static void test_log_append_assigns_offsets_and_patches_base(void)
     sync_store(store);
     /* The stored bytes carry the assigned base offsets, with valid CRCs. */
     struct log_read rd;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(log_partition_read(part, 0, 1 << 20, &rd, &err), SL_OK);
     struct sl_buf bytes;
     fx_read_bytes(&rd, &bytes);
     struct sl_slice rest = sl_buf_slice(&bytes);
     struct kafka_batch b;
-    int64_t bases[3] = { 0, 3, 5 };
+    int64_t bases[3] = {0, 3, 5};
     for (int i = 0; i < 3; i++) {
         CHECK_INT(kafka_batch_next(&rest, true, &b, &err), 1);
         CHECK_INT(b.base_offset, bases[i]);
@@ -79,7 +79,7 @@ static void test_log_appends_invisible_until_group_commit(void)
     struct log_partition *part = make_topic(store, "t", 2);
     struct log_partition *p1 = log_store_partition(store, "t", 1);
     struct sl_buf b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     struct log_append_info i1, i2, i3;
     sl_buf_init(&b, 0);
     fx_batch(&b, KAFKA_CODEC_NONE, 2, 5, 0, 0);
@@ -116,11 +116,11 @@ static void test_log_appends_invisible_until_group_commit(void)
 
 static void test_log_flush_os_and_interval_acknowledge_at_append(void)
 {
-    const char *policies[] = { "os", "interval=50" };
+    const char *policies[] = {"os", "interval=50"};
     for (int k = 0; k < 2; k++) {
         const char *dir = fx_tmpdir();
         struct log_config cfg = fx_config();
-        struct sl_error err = { 0 };
+        struct sl_error err = {0};
         CHECK_INT(log_flush_parse(policies[k], &cfg, &err), SL_OK);
         struct log_store *store = open_store(dir, &cfg);
         struct log_partition *part = make_topic(store, "t", 1);
@@ -142,7 +142,7 @@ static void test_log_flush_os_and_interval_acknowledge_at_append(void)
 static void test_log_flush_policy_parse(void)
 {
     struct log_config cfg;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     log_config_default(&cfg);
     CHECK_INT(cfg.flush, LOG_FLUSH_ALWAYS);
     CHECK_INT(log_flush_parse("interval=250", &cfg, &err), SL_OK);
@@ -173,7 +173,7 @@ static void test_log_append_read_back_across_segment_rolls(void)
     sync_store(store);
     CHECK(log_partition_segment_count(part) > 5);
     CHECK_INT(log_partition_high_watermark(part), expect);
-    int64_t limits[] = { 1, 100, 1000, 5000, 1 << 20 };
+    int64_t limits[] = {1, 100, 1000, 5000, 1 << 20};
     for (size_t l = 0; l < sizeof limits / sizeof *limits; l++) {
         struct fx_scan s = fx_consume(part, 0, limits[l]);
         CHECK_INT(s.bad, 0);
@@ -200,7 +200,7 @@ static void test_log_read_returns_batch_containing_offset(void)
     fx_append(part, KAFKA_CODEC_GZIP, 10, 0, 1, 0); /* 10..19 */
     sync_store(store);
     struct log_read rd;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(log_partition_read(part, 14, 1, &rd, &err), SL_OK);
     CHECK_INT(rd.first_offset, 10);
     CHECK_INT(rd.next_offset, 20);
@@ -243,7 +243,7 @@ static void test_log_read_first_batch_whole_even_over_limit(void)
     fx_append(part, KAFKA_CODEC_NONE, 20, 0, 2, 400);
     sync_store(store);
     struct log_read rd;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(log_partition_read(part, 0, 100, &rd, &err), SL_OK);
     CHECK_INT(rd.len, big); /* one whole batch although over the limit */
     CHECK_INT(rd.next_offset, 20);
@@ -281,7 +281,7 @@ static void test_log_offset_index_written_every_interval(void)
     CHECK(idx / 8 >= logsz / 300 / 2);
     for (int64_t off = 0; off < 100; off++) {
         struct log_read rd;
-        struct sl_error err = { 0 };
+        struct sl_error err = {0};
         CHECK_INT(log_partition_read(part, off, 1, &rd, &err), SL_OK);
         CHECK_INT(rd.first_offset, off);
         log_read_release(&rd);
@@ -302,7 +302,7 @@ static void test_log_offset_for_time_finds_first_record_at_or_after(void)
         fx_append(part, k % 5, 5, 1000 * k, k, 30);
     sync_store(store);
     CHECK(log_partition_segment_count(part) > 3);
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     int64_t off = -1, ts = -1;
     CHECK_INT(log_partition_offset_for_time(part, 0, &off, &ts, &err), SL_OK);
     CHECK_INT(off, 0);
@@ -353,7 +353,7 @@ static void test_log_restart_keeps_batches_and_offsets(void)
     CHECK_INT(s.records, n);
     CHECK_INT(fx_append(part, KAFKA_CODEC_NONE, 1, 0, 0, 0), n);
     int64_t off, ts;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(log_partition_offset_for_time(part, 5001, &off, &ts, &err), SL_OK);
     CHECK_INT(off, 151);
     log_store_close(store);
@@ -373,7 +373,7 @@ static void test_log_retention_by_size_deletes_oldest_segments(void)
     sync_store(store);
     int64_t before = log_partition_size(part);
     size_t segs = log_partition_segment_count(part);
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     int n = log_store_retain(store, 1000, &err);
     CHECK(n > 0);
     CHECK_INT(log_partition_segment_count(part), segs - (size_t)n);
@@ -414,7 +414,7 @@ static void test_log_retention_by_age_deletes_expired_segments(void)
     for (int i = 0; i < 60; i++)
         fx_append(part, KAFKA_CODEC_NONE, 2, 1000000 + i, i, 50);
     sync_store(store);
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     int n = log_store_retain(store, 1000000 + 1000, &err);
     CHECK(n > 0);
     int64_t start = log_partition_start_offset(part);
@@ -445,7 +445,7 @@ static void test_log_segment_rolls_by_age(void)
     fx_append(part, KAFKA_CODEC_NONE, 1, 0, 0, 0);
     CHECK_INT(log_partition_segment_count(part), 2);
     usleep(5000);
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(log_store_retain(store, INT64_MAX / 2, &err) >= 0, 1);
     CHECK(fx_file_size(fx_path(dir, "t", 0, 2, ".log")) >= 0);
     log_store_close(store);
@@ -457,7 +457,7 @@ static void test_log_topics_create_delete_list_persist(void)
     const char *dir = fx_tmpdir();
     struct log_config cfg = fx_config();
     struct log_store *store = open_store(dir, &cfg);
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(log_store_topic_create(store, "zeta", 2, NULL, &err), SL_OK);
     CHECK_INT(log_store_topic_create(store, "alpha", 1, NULL, &err), SL_OK);
     CHECK_INT(log_store_topic_create(store, "mid.dle_x-1", 5, NULL, &err), SL_OK);
@@ -513,7 +513,7 @@ static void test_log_store_locked_against_second_open(void)
 {
     const char *dir = fx_tmpdir();
     struct log_store *store = open_store(dir, NULL);
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK(log_store_open(dir, NULL, &err) == NULL);
     CHECK(strstr(err.msg, "in use") != NULL);
     log_store_close(store);
@@ -531,7 +531,7 @@ static void test_log_append_rejects_partial_extra_and_oversize(void)
     struct log_store *store = open_store(dir, &cfg);
     struct log_partition *part = make_topic(store, "t", 1);
     struct sl_buf b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     struct log_append_info info;
     sl_buf_init(&b, 0);
     fx_batch(&b, KAFKA_CODEC_NONE, 2, 0, 0, 0);
@@ -571,8 +571,8 @@ static void test_log_scan_visits_batch_headers_from_offset(void)
     struct log_partition *part = make_topic(store, "t", 1);
     for (int i = 0; i < 40; i++)
         fx_append(part, KAFKA_CODEC_NONE, 3, 0, i, 60);
-    struct scan_ctx c = { { 0 }, 0 };
-    struct sl_error err = { 0 };
+    struct scan_ctx c = {{0}, 0};
+    struct sl_error err = {0};
     CHECK_INT(log_partition_scan(part, 100, scan_cb, &c, &err), SL_OK);
     CHECK_INT(c.n, 7); /* batches 99.., 102.., ..., 117.. */
     CHECK_INT(c.bases[0], 99);
@@ -592,7 +592,7 @@ static void test_log_read_fd_survives_segment_deletion(void)
         fx_append(part, KAFKA_CODEC_NONE, 2, 0, i, 50);
     sync_store(store);
     struct log_read rd;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(log_partition_read(part, 0, 1000, &rd, &err), SL_OK);
     CHECK(log_store_retain(store, 0, &err) > 0);
     CHECK_INT(log_partition_segment_count(part), 1);
