@@ -60,7 +60,7 @@ int cmd_extract(int argc, char **argv)
     const char *bootstrap = NULL, *topic = NULL, *input = NULL, *out = NULL, *where = NULL;
     const char *split_by = NULL, *mode = NULL, *interval = NULL;
     bool follow = false, meta = false, progress = false, no_progress = false;
-    int64_t mem_mb = 0, max_records = 0;
+    int64_t mem_mb = 0, max_records = 0, threads = 0;
     struct opt_list sets = { 0 };
     const struct opt opts[] = {
         { "bootstrap", 'b', OPT_STRING, &bootstrap, "HOST:PORT",
@@ -87,6 +87,8 @@ int cmd_extract(int argc, char **argv)
         { "mem-max", 0, OPT_INT, &mem_mb, "MIB",
           "buffer at most this many MiB of rows before writing parts (default 512)" },
         { "max-records", 0, OPT_INT, &max_records, "N", "stop after N records" },
+        { "threads", 0, OPT_INT, &threads, "N",
+          "threads for an --input file (default: one per CPU, at most 4)" },
         OPT_TABLE_END,
     };
     int npos = opt_parse(&cmd, opts, argc, argv);
@@ -131,8 +133,8 @@ int cmd_extract(int argc, char **argv)
                         interval);
         goto done;
     }
-    if (mem_mb < 0 || mem_mb > (1 << 20) || max_records < 0) {
-        opt_usage_error(&cmd, "--mem-max and --max-records want positive numbers");
+    if (mem_mb < 0 || mem_mb > (1 << 20) || max_records < 0 || threads < 0 || threads > 16) {
+        opt_usage_error(&cmd, "--mem-max, --max-records and --threads (1..16) want positive numbers");
         goto done;
     }
     conf.bootstrap = cmd_bootstrap(bootstrap);
@@ -148,6 +150,7 @@ int cmd_extract(int argc, char **argv)
     conf.progress = !no_progress && (progress || isatty(2));
     conf.mem_max = (size_t)mem_mb << 20;
     conf.max_records = max_records;
+    conf.threads = (int)threads;
     conf.stop = &stop_requested;
     if (follow) {
         signal(SIGINT, on_signal);
