@@ -24,5 +24,7 @@ int cmd_extract(int argc, char **argv);
 int cmd_parquet(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_up(int argc, char **argv);
 
 #endif

@@ -181,6 +181,17 @@ int cmd_demo(int argc, char **argv)
     stage(3, "load", what, t0);
 
     t0 = sl_clock_mono_ns();
+    char *split_argv[] = { "extract", "-b", kafka_addr, "-t", "events", "--out", lake,
+                           "--split-by", "event_type", NULL };
+    printf("    $ sluice extract -t events --out lake --split-by event_type\n");
+    fflush(stdout);
+    if (interrupted || proc_run_self(split_argv, &err) != 0) {
+        sl_fail(&err, SL_EIO, "the split-by-event_type extract failed");
+        goto out;
+    }
+    stage(4, "extract", "events -> one table per event_type under lake/", t0);
+
+    t0 = sl_clock_mono_ns();
     char *purch_argv[] = { "extract", "-b", kafka_addr, "-t", "events", "--out", purchases,
                            "--where", "event_type = 'purchase_sword'", NULL };
     printf("    $ sluice extract -t events --out lake/purchases "
@@ -190,18 +201,7 @@ int cmd_demo(int argc, char **argv)
         sl_fail(&err, SL_EIO, "the purchases extract failed");
         goto out;
     }
-    stage(4, "extract", "events -> lake/purchases (purchase_sword only)", t0);
-
-    t0 = sl_clock_mono_ns();
-    char *split_argv[] = { "extract", "-b", kafka_addr, "-t", "events", "--out", lake,
-                           "--split-by", "event_type", NULL };
-    printf("    $ sluice extract -t events --out lake --split-by event_type\n");
-    fflush(stdout);
-    if (interrupted || proc_run_self(split_argv, &err) != 0) {
-        sl_fail(&err, SL_EIO, "the split-by-event_type extract failed");
-        goto out;
-    }
-    stage(5, "extract", "events -> one table per event_type under lake/", t0);
+    stage(5, "extract", "events -> lake/purchases (purchase_sword only)", t0);
 
     t0 = sl_clock_mono_ns();
     const char *query = "select * from purchases where host='user1.comcast.com'";
