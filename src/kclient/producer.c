@@ -42,8 +42,13 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
     if (rkm->err) {
         prod->stats.failed++;
         reason = rd_kafka_err2str(rkm->err);
-        if (!prod->first_failure[0])
-            snprintf(prod->first_failure, sizeof prod->first_failure, "%s", reason);
+        if (!prod->first_failure[0]) {
+            if (kclient_err_code(rkm->err) == SL_ENOTFOUND)
+                snprintf(prod->first_failure, sizeof prod->first_failure,
+                         "topic '%s' does not exist (%s)", rd_kafka_topic_name(rkm->rkt), reason);
+            else
+                snprintf(prod->first_failure, sizeof prod->first_failure, "%s", reason);
+        }
     } else {
         prod->stats.delivered++;
     }
@@ -74,6 +79,10 @@ struct kclient_producer *kclient_producer_new(const struct kclient_producer_conf
     }
     if (kclient_conf_set(rconf, "acks", acks, err) != SL_OK ||
         kclient_conf_set(rconf, "message.timeout.ms", tmo, err) != SL_OK ||
+        /* A topic the broker says does not exist (auto-creation off) fails
+         * its messages after 2 s instead of the 30 s default, which is meant
+         * for clusters whose brokers learn of new topics late. */
+        kclient_conf_set(rconf, "topic.metadata.propagation.max.ms", "2000", err) != SL_OK ||
         kclient_conf_props(rconf, conf->props, err) != SL_OK) {
         rd_kafka_conf_destroy(rconf);
         goto fail;

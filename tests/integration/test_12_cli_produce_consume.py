@@ -7,6 +7,7 @@ plus the usage errors (exit 2) and runtime errors (exit 1, one line).
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -254,3 +255,22 @@ def test_week06_handout_spellings(broker):
     c = sluice("consume", "--bootstrap-server", broker.addr, "--topic", "foo",
                "--from-beginning", "--max-messages", "42")
     assert c.stdout.splitlines() == [str(i) for i in range(1, 43)]
+
+
+def test_produce_to_missing_topic_without_auto_create_fails_fast(tmp_path):
+    from conftest import Server, free_port
+    port = free_port()
+    srv = Server(["broker", "--listen", f"127.0.0.1:{port}", "--data", str(tmp_path / "d"),
+                  "--no-auto-create"], port, tmp_path / "broker.log").start()
+    try:
+        t0 = time.time()
+        r = sluice("produce", "-b", srv.addr, "-t", "missing", input="x\n", check=False)
+        assert r.returncode == 1
+        assert r.stderr.startswith("sluice produce: 1 of 1 messages not delivered: "
+                                   "topic 'missing' does not exist")
+        assert time.time() - t0 < 15
+        sluice("topics", "-b", srv.addr, "--create", "--topic", "present")
+        p = sluice("produce", "-b", srv.addr, "-t", "present", input="x\n")
+        assert p.stderr == "Produced 1 messages.\n"
+    finally:
+        srv.stop()
