@@ -249,7 +249,7 @@ int pq_levels_decode(struct sl_slice in, uint8_t *out, size_t n, size_t *zeros)
                 uint32_t hi = ((uint32_t)(byte >> 4) * 0x00204081u) & 0x01010101u;
                 memcpy(out + got + k, &lo, 4);
                 memcpy(out + got + k + 4, &hi, 4);
-                z += 8 - (size_t)__builtin_popcount(byte);
+                z += 8 - (((lo + hi) * 0x01010101u) >> 24); /* 8 - set bits */
             }
             for (; k < take; k++) {
                 uint8_t bit = (in.p[pos + k / 8] >> (k % 8)) & 1;
