@@ -730,6 +730,68 @@ static void test_corrupted_files_fail_without_crashing(void)
     table_free(t, 6, 700);
 }
 
+/* Files DuckDB 1.5.6 wrote (kept as fuzz seeds): every codec, data page v2.
+ * The table: i BIGINT 0..39, i32 = i % 7, f32 = i / 3 (FLOAT), f64 = i * 1.5
+ * or NULL when i % 3 = 0, b = i even, s = ['a','bb','ccc'][i % 3] or NULL when
+ * i % 4 = 0, s2 = 'u' || i, ts = 2024-01-01 + i seconds, dt = 2020-01-01 + i
+ * days, dec = i / 4 as DECIMAL(8,2). */
+static void test_reads_duckdb_files_of_every_codec_and_page_version(void)
+{
+    static const char *const names[] = { "none", "snappy", "gzip", "zstd", "lz4", "v2" };
+    static const char *const s3[] = { "a", "bb", "ccc" };
+    for (int n = 0; n < 6; n++) {
+        char path[128];
+        snprintf(path, sizeof path, "fuzz/corpus/parquet_read/duckdb_%s.parquet", names[n]);
+        struct sl_error err = { 0 };
+        struct pq_file *f = pq_file_open(path, &err);
+        CHECK(f != NULL);
+        if (!f) {
+            fprintf(stderr, "%s\n", err.msg);
+            continue;
+        }
+        CHECK_INT(f->num_rows, 40);
+        CHECK_INT(f->ncols, 10);
+        const char *want[] = { "i64", "i32", "f32", "f64", "b", "s", "s2", "ts", "dt", "dec" };
+        size_t cols[10];
+        for (size_t c = 0; c < 10; c++) {
+            CHECK_INT(pq_file_column_index(f, want[c]), (int)c);
+            cols[c] = c;
+        }
+        CHECK_INT(f->cols[1].type, PQ_INT64);
+        CHECK_INT(f->cols[2].type, PQ_DOUBLE);
+        CHECK_INT(f->cols[7].type, PQ_TIMESTAMP);
+        CHECK_INT(f->cols[7].unit, PQ_MICROS);
+        CHECK_INT(f->cols[8].type, PQ_DATE);
+        CHECK_INT(f->cols[9].type, PQ_DOUBLE);
+        int64_t i = 0;
+        for (size_t g = 0; g < f->nrow_groups; g++) {
+            struct pq_rows *rows = pq_rows_new(f, g, cols, 10, &err);
+            while (rows && pq_rows_next(rows, &err) == 1) {
+                CHECK_INT(pq_rows_value(rows, 0).i, i);
+                CHECK_INT(pq_rows_value(rows, 1).i, i % 7);
+                CHECK(pq_rows_value(rows, 2).d == (double)(float)(i / 3.0));
+                struct pq_value v = pq_rows_value(rows, 3);
+                CHECK(v.null == (i % 3 == 0) && (v.null || v.d == i * 1.5));
+                CHECK_INT(pq_rows_value(rows, 4).b, i % 2 == 0);
+                v = pq_rows_value(rows, 5);
+                CHECK(v.null == (i % 4 == 0));
+                if (!v.null)
+                    CHECK(sl_slice_eq_str(v.s, s3[i % 3]));
+                char u[16];
+                snprintf(u, sizeof u, "u%lld", (long long)i);
+                CHECK(sl_slice_eq_str(pq_rows_value(rows, 6).s, u));
+                CHECK_INT(pq_rows_value(rows, 7).i, 1704067200000000 + i * 1000000);
+                CHECK_INT(pq_rows_value(rows, 8).i, 18262 + i);
+                CHECK(fabs(pq_rows_value(rows, 9).d - i / 4.0) < 0.006);
+                i++;
+            }
+            pq_rows_free(rows);
+        }
+        CHECK_INT(i, 40);
+        pq_file_free(f);
+    }
+}
+
 static void test_describe_names_codec_encodings_and_stats(void)
 {
     struct pq_column_def def[2] = { { "event_type", PQ_STRING, 0, false },
@@ -782,6 +844,7 @@ int main(void)
     RUN(test_bad_schemas_are_usage_errors);
     RUN(test_row_groups_split_by_rows_and_stats_per_group);
     RUN(test_corrupted_files_fail_without_crashing);
+    RUN(test_reads_duckdb_files_of_every_codec_and_page_version);
     RUN(test_describe_names_codec_encodings_and_stats);
     return CHECK_DONE();
 }
