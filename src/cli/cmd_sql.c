@@ -27,7 +27,7 @@ static const struct opt_cmd sql_cmd = {
 int cmd_sql(int argc, char **argv)
 {
     const char *lake = NULL, *mode_name = NULL;
-    bool csv = false, json = false, markdown = false;
+    bool csv = false, json = false, markdown = false, no_pushdown = false;
     int64_t truncate = SQL_TRUNCATE_DEFAULT;
     struct opt_list tables = { 0 };
     const struct opt opts[] = {
@@ -37,6 +37,7 @@ int cmd_sql(int argc, char **argv)
         { "json", 0, OPT_FLAG, &json, NULL, "print one JSON object per row" },
         { "markdown", 0, OPT_FLAG, &markdown, NULL, "print a Markdown table" },
         { "mode", 'm', OPT_STRING, &mode_name, "MODE", "table (default), csv, json or markdown" },
+        { "no-pushdown", 0, OPT_FLAG, &no_pushdown, NULL, "run GROUP BY queries in SQLite alone (for comparisons)" },
         { "truncate", 0, OPT_INT, &truncate, "N", "table cells past N characters are cut (default 20, 0: never)" },
         OPT_TABLE_END,
     };
@@ -95,6 +96,7 @@ int cmd_sql(int argc, char **argv)
     s = sql_session_new(&err);
     if (!s || sql_session_add_tables(s, &list, &err) != SL_OK)
         goto out_fail;
+    sql_session_set_agg_pushdown(s, !no_pushdown);
 
     if (npos > 0) {
         struct sl_buf q;

@@ -204,6 +204,11 @@ int sql_session_add_tables(struct sql_session *s, const struct sql_tables *table
 int sql_session_exec(struct sql_session *s, const char *sqltext, struct sql_out *out,
                      struct sl_error *err);
 
+/* Aggregate push-down (docs/internals/sql.md): GROUP BY queries of a simple
+ * shape over one table are aggregated below SQLite. On by default; off, every
+ * statement runs in SQLite alone (for comparisons and benchmarks). */
+void sql_session_set_agg_pushdown(struct sql_session *s, bool on);
+
 /* The table names registered, comma-separated, appended to out. */
 void sql_session_table_names(struct sql_session *s, struct sl_buf *out);
 

@@ -31,6 +31,7 @@ void sql_session_free(struct sql_session *s)
         return;
     sqlite3_close(s->db); /* disconnects the virtual tables before the list goes */
     sql_tables_release(&s->tables);
+    free(s->vtabs);
     free(s);
 }
 
@@ -49,6 +50,8 @@ int sql_session_add_tables(struct sql_session *s, const struct sql_tables *table
         for (size_t f = 0; f < t->nfiles; f++)
             c->files[f] = sl_xstrdup(t->files[f]);
         size_t idx = s->tables.n++;
+        s->vtabs = sl_xrealloc(s->vtabs, s->tables.n * sizeof *s->vtabs);
+        s->vtabs[idx] = NULL;
         char *sql = sqlite3_mprintf("DROP TABLE IF EXISTS temp.\"%w\";"
                                     "CREATE VIRTUAL TABLE temp.\"%w\" USING sluice_parquet(%lld)",
                                     t->name, t->name, (long long)idx);
@@ -63,6 +66,11 @@ int sql_session_add_tables(struct sql_session *s, const struct sql_tables *table
         }
     }
     return SL_OK;
+}
+
+void sql_session_set_agg_pushdown(struct sql_session *s, bool on)
+{
+    s->no_agg_pushdown = !on;
 }
 
 void sql_session_table_names(struct sql_session *s, struct sl_buf *out)
@@ -180,8 +188,8 @@ static struct sql_cell column_cell(sqlite3_stmt *st, int k)
     return c;
 }
 
-static int run_stmt(struct sql_session *s, sqlite3_stmt *st, struct sql_out *out,
-                    struct sl_error *err)
+int sql_session_run_stmt(struct sql_session *s, sqlite3_stmt *st, struct sql_out *out,
+                         struct sl_error *err)
 {
     int ncols = sqlite3_column_count(st);
     if (ncols == 0) {
@@ -352,11 +360,19 @@ int sql_session_exec(struct sql_session *s, const char *sqltext, struct sql_out 
             p = skip_blank(end);
             continue;
         }
+        const char *end = stmt_end(p);
+        int pushed = s->no_agg_pushdown ? 0 : sql_agg_try(s, p, (size_t)(end - p), out, err);
+        if (pushed < 0)
+            return pushed;
+        if (pushed == 1) {
+            p = skip_blank(end);
+            continue;
+        }
         sqlite3_stmt *st = NULL;
         const char *tail = NULL;
         if (sqlite3_prepare_v2(s->db, p, -1, &st, &tail) != SQLITE_OK)
             return sql_error(s, err);
-        int rc = st ? run_stmt(s, st, out, err) : SL_OK;
+        int rc = st ? sql_session_run_stmt(s, st, out, err) : SL_OK;
         sqlite3_finalize(st);
         if (rc != SL_OK)
             return rc;

@@ -51,7 +51,10 @@
 #define SQL_BATCH 4096 /* rows decoded per column per step */
 #define MAX_CONS 32    /* constraints passed to xFilter */
 
-enum { OP_EQ = 1, OP_GT, OP_LE, OP_LT, OP_GE, OP_ISNULL, OP_NOTNULL };
+enum {
+    OP_EQ = SQL_OP_EQ, OP_GT = SQL_OP_GT, OP_LE = SQL_OP_LE, OP_LT = SQL_OP_LT,
+    OP_GE = SQL_OP_GE, OP_ISNULL = SQL_OP_ISNULL, OP_NOTNULL = SQL_OP_NOTNULL, OP_NE = SQL_OP_NE,
+};
 enum { RHS_SKIP = 0, RHS_NUM, RHS_TEXT, RHS_NULL };
 
 /* ---------------------------------------------------------------- MARK: time */
@@ -116,6 +119,8 @@ struct ptab {
     struct tcol *cols;   /* owned */
     int64_t rows;        /* total over the files */
     char *bad;           /* owned: the first file that failed to open; queries fail */
+    struct sql_session *s; /* borrowed: the session that registered it, or NULL */
+    long idx;            /* its index in s->tables and s->vtabs */
 };
 
 static bool is_text_type(enum pq_type t)
@@ -199,8 +204,9 @@ static int x_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     char *arg = dequote(argv[3]);
     char *end = NULL;
     long idx = strtol(arg, &end, 10);
-    if (argv[3][0] != '\'' && argv[3][0] != '"' && end && *end == 0 && idx >= 0 &&
-        (size_t)idx < s->tables.n) {
+    bool by_index = argv[3][0] != '\'' && argv[3][0] != '"' && end && *end == 0 && idx >= 0 &&
+                    (size_t)idx < s->tables.n;
+    if (by_index) {
         const struct sql_table *tb = &s->tables.v[idx];
         npaths = tb->nfiles;
         paths = sl_xcalloc(npaths + 1, sizeof *paths);
@@ -214,6 +220,10 @@ static int x_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     free(arg);
 
     struct ptab *t = sl_xcalloc(1, sizeof *t);
+    if (by_index && s->vtabs) {
+        t->s = s;
+        t->idx = idx;
+    }
     t->nfiles = npaths;
     t->files = sl_xcalloc(npaths + 1, sizeof *t->files);
     for (size_t k = 0; k < npaths; k++) {
@@ -260,13 +270,18 @@ static int x_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
         ptab_free(t);
         return rc;
     }
+    if (t->s)
+        t->s->vtabs[t->idx] = t;
     *out = &t->base;
     return SQLITE_OK;
 }
 
 static int x_disconnect(sqlite3_vtab *vt)
 {
-    ptab_free((struct ptab *)vt);
+    struct ptab *t = (struct ptab *)vt;
+    if (t->s && t->s->vtabs[t->idx] == t)
+        t->s->vtabs[t->idx] = NULL;
+    ptab_free(t);
     return SQLITE_OK;
 }
 
@@ -466,6 +481,8 @@ static bool holds(int op, int cmp)
         return cmp < 0;
     case OP_LE:
         return cmp <= 0;
+    case OP_NE:
+        return cmp != 0;
     }
     return true;
 }
@@ -656,6 +673,7 @@ static size_t filter(struct cursor *cur, const struct cons *c, const struct slot
             case OP_GE: FILTER_LOOP(x[r] >= v); break;
             case OP_LT: FILTER_LOOP(x[r] < v); break;
             case OP_LE: FILTER_LOOP(x[r] <= v); break;
+            case OP_NE: FILTER_LOOP(x[r] != v); break;
             }
         } else {
             FILTER_LOOP(holds(op, cmp_num((long double)b->i64[r], c)));
@@ -674,6 +692,7 @@ static size_t filter(struct cursor *cur, const struct cons *c, const struct slot
         case OP_GE: FILTER_LOOP(x[r] >= v); break;
         case OP_LT: FILTER_LOOP(x[r] < v); break;
         case OP_LE: FILTER_LOOP(x[r] <= v); break;
+        case OP_NE: FILTER_LOOP(x[r] != v); break;
         }
         break;
     }
@@ -930,4 +949,479 @@ static sqlite3_module parquet_module = {
 int sql_vtab_register(sqlite3 *db, struct sql_session *s)
 {
     return sqlite3_create_module(db, "sluice_parquet", &parquet_module, s);
+}
+
+/* ---------------------------------------------------------------- MARK: aggregate push-down */
+
+/*
+ * sql_vtab_aggregate() runs a planned GROUP BY (sql_agg.c) over the same
+ * cursor machinery as the module: the cursor prunes and filters, and the
+ * groups are kept in a hash table keyed by the encoded key values:
+ *   NULL: [0]; integer: [1][8 bytes]; real: [2][8 bytes] (-0.0 as 0.0);
+ *   text: [3][u32 length][bytes].
+ * Exactness is the contract (nothing re-checks): every constraint must
+ * compare a column with a value of its own kind, and every file must agree
+ * with the table's type of each column used; otherwise the caller falls
+ * back to SQLite (return 1).
+ */
+
+struct agg_acc {
+    int64_t cnt;
+    int64_t isum;
+    double rsum;
+    bool approx, overflow;
+    bool has;        /* min/max: best is set */
+    int64_t bi;      /* best integer */
+    double bd;       /* best real */
+    char *bs;        /* best text (owned) */
+    size_t bslen;
+};
+
+struct agg_tab {
+    size_t naggs;
+    uint64_t *hash;          /* owned; nslots, 0 = empty */
+    uint32_t *slot_group;    /* owned; nslots */
+    size_t nslots;
+    size_t ngroups;
+    size_t *key_off;         /* owned; ngroups + 1 entries into keys */
+    struct sl_buf keys;      /* owned */
+    struct agg_acc *acc;     /* owned; ngroups * naggs */
+    size_t cap;              /* groups allocated */
+};
+
+static uint64_t hash_key(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+static size_t agg_group(struct agg_tab *a, const uint8_t *key, size_t n)
+{
+    if (2 * (a->ngroups + 1) > a->nslots) {
+        size_t ns = a->nslots ? 2 * a->nslots : 256;
+        uint64_t *h = sl_xcalloc(ns, sizeof *h);
+        uint32_t *g = sl_xcalloc(ns, sizeof *g);
+        for (size_t k = 0; k < a->nslots; k++) {
+            if (!a->hash[k])
+                continue;
+            size_t at = a->hash[k] & (ns - 1);
+            while (h[at])
+                at = (at + 1) & (ns - 1);
+            h[at] = a->hash[k];
+            g[at] = a->slot_group[k];
+        }
+        free(a->hash);
+        free(a->slot_group);
+        a->hash = h;
+        a->slot_group = g;
+        a->nslots = ns;
+    }
+    uint64_t h = hash_key(key, n);
+    size_t at = h & (a->nslots - 1);
+    while (a->hash[at]) {
+        if (a->hash[at] == h) {
+            size_t g = a->slot_group[at];
+            size_t off = a->key_off[g], len = a->key_off[g + 1] - off;
+            if (len == n && memcmp(a->keys.data + off, key, n) == 0)
+                return g;
+        }
+        at = (at + 1) & (a->nslots - 1);
+    }
+    if (a->ngroups == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 64;
+        a->acc = sl_xrealloc(a->acc, a->cap * a->naggs * sizeof *a->acc + 1);
+        a->key_off = sl_xrealloc(a->key_off, (a->cap + 1) * sizeof *a->key_off);
+    }
+    size_t g = a->ngroups++;
+    memset(a->acc + g * a->naggs, 0, a->naggs * sizeof *a->acc);
+    if (sl_buf_append(&a->keys, key, n) != SL_OK)
+        abort(); /* no cap on this buffer: only out of memory, which aborts anyway */
+    a->key_off[g + 1] = a->keys.len;
+    a->hash[at] = h;
+    a->slot_group[at] = (uint32_t)g;
+    return g;
+}
+
+/* The value of slot s at batch row r, as SQLite would see it. Timestamps and
+ * dates are formatted into buf (>= 48 bytes). */
+static struct sql_cell slot_cell(const struct slot *s, uint32_t r, char *buf)
+{
+    struct sql_cell c = { .kind = SQL_NULL };
+    if (!s->r || !s->batch.valid[r])
+        return c;
+    const struct pq_batch *b = &s->batch;
+    switch (s->type) {
+    case PQ_INT64:
+        c.kind = SQL_INT;
+        c.i = b->i64[r];
+        break;
+    case PQ_BOOL:
+        c.kind = SQL_INT;
+        c.i = b->b[r] ? 1 : 0;
+        break;
+    case PQ_DOUBLE:
+        if (!isnan(b->f64[r])) { /* SQLite stores NaN as NULL */
+            c.kind = SQL_REAL;
+            c.d = b->f64[r];
+        }
+        break;
+    case PQ_STRING:
+        c.kind = SQL_TEXT;
+        c.s = (const char *)b->str[r].p;
+        c.len = b->str[r].len;
+        break;
+    case PQ_TIMESTAMP:
+        c.kind = SQL_TEXT;
+        c.s = buf;
+        c.len = sql_format_timestamp(b->i64[r], s->unit, buf);
+        break;
+    case PQ_DATE:
+        c.kind = SQL_TEXT;
+        c.s = buf;
+        c.len = sql_format_date(b->i64[r], buf);
+        break;
+    }
+    return c;
+}
+
+/* SQLite's order of two non-NULL values of one column kind: < 0, 0, > 0. */
+static int cell_cmp(const struct sql_cell *x, const struct agg_acc *a)
+{
+    if (x->kind == SQL_INT)
+        return (x->i > a->bi) - (x->i < a->bi);
+    if (x->kind == SQL_REAL)
+        return (x->d > a->bd) - (x->d < a->bd);
+    size_t n = x->len < a->bslen ? x->len : a->bslen;
+    int r = n ? memcmp(x->s, a->bs, n) : 0;
+    return r ? r : (x->len > a->bslen) - (x->len < a->bslen);
+}
+
+static void acc_update(struct agg_acc *a, enum sql_agg_fn fn, const struct sql_cell *x)
+{
+    if (fn == SQL_AGG_COUNT_STAR) {
+        a->cnt++;
+        return;
+    }
+    if (x->kind == SQL_NULL)
+        return;
+    switch (fn) {
+    case SQL_AGG_COUNT:
+        a->cnt++;
+        break;
+    case SQL_AGG_SUM:
+    case SQL_AGG_TOTAL:
+    case SQL_AGG_AVG:
+        a->cnt++;
+        if (x->kind == SQL_INT) {
+            a->rsum += (double)x->i;
+            if (!(a->approx | a->overflow) && __builtin_add_overflow(a->isum, x->i, &a->isum))
+                a->approx = a->overflow = true;
+        } else {
+            a->rsum += x->d;
+            a->approx = true;
+        }
+        break;
+    case SQL_AGG_MIN:
+    case SQL_AGG_MAX: {
+        if (a->has) {
+            int c = cell_cmp(x, a);
+            if (fn == SQL_AGG_MIN ? c >= 0 : c <= 0)
+                break;
+        }
+        a->has = true;
+        a->bi = x->i;
+        a->bd = x->d;
+        if (x->kind == SQL_TEXT) {
+            a->bs = sl_xrealloc(a->bs, x->len + 1);
+            memcpy(a->bs, x->s, x->len);
+            a->bslen = x->len;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static size_t key_encode(uint8_t *out, const struct sql_cell *c)
+{
+    switch (c->kind) {
+    case SQL_INT:
+        out[0] = 1;
+        memcpy(out + 1, &c->i, 8);
+        return 9;
+    case SQL_REAL: {
+        double d = c->d == 0 ? 0.0 : c->d;
+        out[0] = 2;
+        memcpy(out + 1, &d, 8);
+        return 9;
+    }
+    case SQL_TEXT: {
+        uint32_t n = (uint32_t)c->len;
+        out[0] = 3;
+        memcpy(out + 1, &n, 4);
+        if (c->len)
+            memcpy(out + 5, c->s, c->len);
+        return 5 + c->len;
+    }
+    default:
+        out[0] = 0;
+        return 1;
+    }
+}
+
+/* Bind key value at *p (advancing it) to parameter i. */
+static const uint8_t *key_bind(sqlite3_stmt *st, int i, const uint8_t *p)
+{
+    switch (p[0]) {
+    case 1: {
+        int64_t v;
+        memcpy(&v, p + 1, 8);
+        sqlite3_bind_int64(st, i, v);
+        return p + 9;
+    }
+    case 2: {
+        double d;
+        memcpy(&d, p + 1, 8);
+        sqlite3_bind_double(st, i, d);
+        return p + 9;
+    }
+    case 3: {
+        uint32_t n;
+        memcpy(&n, p + 1, 4);
+        sqlite3_bind_text(st, i, (const char *)p + 5, (int)n, SQLITE_TRANSIENT);
+        return p + 5 + n;
+    }
+    default:
+        sqlite3_bind_null(st, i);
+        return p + 1;
+    }
+}
+
+static bool same_kind_everywhere(const struct ptab *t, int col)
+{
+    for (size_t f = 0; f < t->nfiles; f++) {
+        const struct pfile *pf = &t->files[f];
+        int fc = pf->pq ? pf->map[col] : -1;
+        if (fc >= 0 && pf->pq->cols[fc].type != t->cols[col].type)
+            return false;
+    }
+    return true;
+}
+
+static void need_slot(struct cursor *cur, int col)
+{
+    if (cur->slot_of[col] < 0) {
+        cur->slot_of[col] = (int)cur->nslots;
+        cur->slots[cur->nslots++].col = col;
+    }
+}
+
+int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
+                       sqlite3_stmt *insert, struct sl_error *err)
+{
+    if (plan->table < 0 || (size_t)plan->table >= s->tables.n || !s->vtabs[plan->table])
+        return 1;
+    struct ptab *t = s->vtabs[plan->table];
+    if (t->bad)
+        return sl_fail(err, SL_ECORRUPT, "%s", t->bad);
+    /* Exactness checks (see above). */
+    for (int k = 0; k < plan->nkeys; k++)
+        if (!same_kind_everywhere(t, plan->keys[k]))
+            return 1;
+    for (int k = 0; k < plan->naggs; k++) {
+        int col = plan->aggs[k].col;
+        if (col < 0)
+            continue;
+        if (!same_kind_everywhere(t, col))
+            return 1;
+        enum sql_agg_fn fn = plan->aggs[k].fn;
+        if ((fn == SQL_AGG_SUM || fn == SQL_AGG_TOTAL || fn == SQL_AGG_AVG) &&
+            is_text_type(t->cols[col].type))
+            return 1;
+    }
+    struct cursor *cur = sl_xcalloc(1, sizeof *cur);
+    cur->base.pVtab = &t->base;
+    cur->slot_of = sl_xcalloc(t->ncols + 1, sizeof *cur->slot_of);
+    cur->slots = sl_xcalloc(t->ncols + 1, sizeof *cur->slots);
+    for (size_t c = 0; c < t->ncols; c++)
+        cur->slot_of[c] = -1;
+    for (int k = 0; k < plan->ncons; k++) {
+        int col = plan->cons[k].col;
+        struct cons *c = &cur->cons[cur->ncons];
+        memset(c, 0, sizeof *c);
+        c->col = col;
+        c->op = plan->cons[k].op;
+        if (c->op != OP_ISNULL && c->op != OP_NOTNULL) {
+            bool text = is_text_type(t->cols[col].type);
+            int kind = plan->cons[k].kind;
+            if (kind == SQL_NULL) {
+                cur->empty = true;
+            } else if (!same_kind_everywhere(t, col) || text != (kind == SQL_TEXT)) {
+                reset(cur);
+                free(cur->slot_of);
+                free(cur);
+                return 1;
+            } else if (kind == SQL_TEXT) {
+                c->rhs = RHS_TEXT;
+                c->s = sl_xmalloc(plan->cons[k].len + 1);
+                memcpy(c->s, plan->cons[k].s, plan->cons[k].len);
+                c->s[plan->cons[k].len] = 0;
+                c->len = plan->cons[k].len;
+            } else {
+                c->rhs = RHS_NUM;
+                c->is_int = kind == SQL_INT;
+                c->i = plan->cons[k].i;
+                c->ld = c->is_int ? (long double)c->i : (long double)plan->cons[k].d;
+            }
+        }
+        need_slot(cur, col);
+        cur->ncons++;
+    }
+    for (int k = 0; k < plan->nkeys; k++)
+        need_slot(cur, plan->keys[k]);
+    for (int k = 0; k < plan->naggs; k++)
+        if (plan->aggs[k].col >= 0)
+            need_slot(cur, plan->aggs[k].col);
+
+    struct agg_tab a = { .naggs = (size_t)plan->naggs ? (size_t)plan->naggs : 1 };
+    sl_buf_init(&a.keys, 0);
+    a.key_off = sl_xcalloc(1, sizeof *a.key_off);
+    uint8_t *key = sl_xmalloc(64);
+    size_t key_cap = 64;
+    if (plan->nkeys == 0)
+        agg_group(&a, key, 0); /* one group even over no rows */
+    int rc = SQLITE_OK;
+    if (!cur->empty)
+        rc = advance(cur);
+    else
+        cur->eof = true;
+    int kslot[SQL_AGG_KEYS_MAX], aslot[SQL_AGG_FUNCS_MAX];
+    for (int k = 0; k < plan->nkeys; k++)
+        kslot[k] = cur->slot_of[plan->keys[k]];
+    for (int k = 0; k < plan->naggs; k++)
+        aslot[k] = plan->aggs[k].col >= 0 ? cur->slot_of[plan->aggs[k].col] : -1;
+    char tb[SQL_AGG_KEYS_MAX][48], ab[48];
+    while (rc == SQLITE_OK && !cur->eof) {
+        for (size_t i = 0; i < cur->nsel; i++) {
+            uint32_t r = cur->sel[i];
+            size_t kn = 0;
+            for (int k = 0; k < plan->nkeys; k++) {
+                struct sql_cell c = slot_cell(&cur->slots[kslot[k]], r, tb[k]);
+                if (kn + 9 + c.len > key_cap) {
+                    key_cap = 2 * (kn + 9 + c.len);
+                    key = sl_xrealloc(key, key_cap);
+                }
+                kn += key_encode(key + kn, &c);
+            }
+            size_t g = plan->nkeys ? agg_group(&a, key, kn) : 0;
+            struct agg_acc *acc = a.acc + g * a.naggs;
+            for (int k = 0; k < plan->naggs; k++) {
+                struct sql_cell c = { .kind = SQL_NULL };
+                if (aslot[k] >= 0)
+                    c = slot_cell(&cur->slots[aslot[k]], r, ab);
+                acc_update(&acc[k], plan->aggs[k].fn, &c);
+            }
+        }
+        cur->pos = cur->nsel;
+        rc = advance(cur);
+    }
+    free(key);
+    int ret = SL_OK;
+    if (rc != SQLITE_OK) {
+        ret = sl_fail(err, SL_ECORRUPT, "%s", t->base.zErrMsg ? t->base.zErrMsg : "scan failed");
+        sqlite3_free(t->base.zErrMsg);
+        t->base.zErrMsg = NULL;
+    }
+    for (size_t g = 0; ret == SL_OK && g < a.ngroups; g++) {
+        const uint8_t *p = a.keys.data + a.key_off[g];
+        int pi = 1;
+        for (int k = 0; k < plan->nkeys; k++)
+            p = key_bind(insert, pi++, p);
+        struct agg_acc *acc = a.acc + g * a.naggs;
+        for (int k = 0; k < plan->naggs; k++, pi++) {
+            struct agg_acc *x = &acc[k];
+            switch (plan->aggs[k].fn) {
+            case SQL_AGG_COUNT_STAR:
+            case SQL_AGG_COUNT:
+                sqlite3_bind_int64(insert, pi, x->cnt);
+                break;
+            case SQL_AGG_SUM:
+                if (x->cnt == 0)
+                    sqlite3_bind_null(insert, pi);
+                else if (x->overflow)
+                    ret = sl_fail(err, SL_EUSAGE, "integer overflow");
+                else if (x->approx)
+                    sqlite3_bind_double(insert, pi, x->rsum);
+                else
+                    sqlite3_bind_int64(insert, pi, x->isum);
+                break;
+            case SQL_AGG_TOTAL:
+                sqlite3_bind_double(insert, pi, x->rsum);
+                break;
+            case SQL_AGG_AVG:
+                if (x->cnt == 0)
+                    sqlite3_bind_null(insert, pi);
+                else
+                    sqlite3_bind_double(insert, pi, x->rsum / (double)x->cnt);
+                break;
+            case SQL_AGG_MIN:
+            case SQL_AGG_MAX: {
+                int col = plan->aggs[k].col;
+                enum pq_type ty = t->cols[col].type;
+                if (!x->has)
+                    sqlite3_bind_null(insert, pi);
+                else if (is_text_type(ty))
+                    sqlite3_bind_text(insert, pi, x->bs ? x->bs : "", (int)x->bslen, SQLITE_TRANSIENT);
+                else if (ty == PQ_DOUBLE)
+                    sqlite3_bind_double(insert, pi, x->bd);
+                else
+                    sqlite3_bind_int64(insert, pi, x->bi);
+                break;
+            }
+            }
+        }
+        if (ret == SL_OK && sqlite3_step(insert) != SQLITE_DONE)
+            ret = sl_fail(err, SL_EUSAGE, "%s", sqlite3_errmsg(sqlite3_db_handle(insert)));
+        sqlite3_reset(insert);
+    }
+    for (size_t g = 0; g < a.ngroups; g++)
+        for (size_t k = 0; k < a.naggs; k++)
+            free(a.acc[g * a.naggs + k].bs);
+    free(a.acc);
+    free(a.hash);
+    free(a.slot_group);
+    free(a.key_off);
+    sl_buf_release(&a.keys);
+    reset(cur);
+    free(cur->slot_of);
+    free(cur);
+    return ret;
+}
+
+const char *sql_vtab_column_name(struct sql_session *s, int table, int col)
+{
+    if (table < 0 || (size_t)table >= s->tables.n || !s->vtabs[table])
+        return NULL;
+    struct ptab *t = s->vtabs[table];
+    return col >= 0 && (size_t)col < t->ncols ? t->cols[col].name : NULL;
+}
+
+int sql_vtab_column_count(struct sql_session *s, int table)
+{
+    if (table < 0 || (size_t)table >= s->tables.n || !s->vtabs[table])
+        return 0;
+    return (int)((struct ptab *)s->vtabs[table])->ncols;
 }
