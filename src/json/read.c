@@ -87,21 +87,28 @@ static int perr_char(struct parser *ps, size_t pos, const char *ctx)
     return perr(ps, SL_EPROTO, pos, what);
 }
 
-/* Append a tape entry; returns its index or UINT32_MAX after a failure. */
-static uint32_t push(struct parser *ps, uint8_t type, size_t off)
+/* Grow the tape (cold path of push()); false after a failure. */
+static __attribute__((noinline)) bool grow(struct parser *ps, size_t off)
 {
     struct json_doc *doc = ps->doc;
-    if (doc->nvals == doc->cap) {
-        if (doc->nvals >= doc->max_vals) {
-            perr(ps, SL_ELIMIT, off, "more values than the cap");
-            return UINT32_MAX;
-        }
-        uint32_t cap = doc->cap < 64 ? 64 : doc->cap * 2;
-        if (cap > doc->max_vals || cap < doc->cap)
-            cap = doc->max_vals;
-        doc->vals = sl_xrealloc(doc->vals, (size_t)cap * sizeof *doc->vals);
-        doc->cap = cap;
+    if (doc->nvals >= doc->max_vals) {
+        perr(ps, SL_ELIMIT, off, "more values than the cap");
+        return false;
     }
+    uint32_t cap = doc->cap < 64 ? 64 : doc->cap * 2;
+    if (cap > doc->max_vals || cap < doc->cap)
+        cap = doc->max_vals;
+    doc->vals = sl_xrealloc(doc->vals, (size_t)cap * sizeof *doc->vals);
+    doc->cap = cap;
+    return true;
+}
+
+/* Append a tape entry; returns its index or UINT32_MAX after a failure. */
+static inline uint32_t push(struct parser *ps, uint8_t type, size_t off)
+{
+    struct json_doc *doc = ps->doc;
+    if (__builtin_expect(doc->nvals == doc->cap, 0) && !grow(ps, off))
+        return UINT32_MAX;
     uint32_t i = doc->nvals++;
     struct json_val *v = &doc->vals[i];
     v->off = (uint32_t)off;
