@@ -279,3 +279,33 @@ def test_wrk_and_ab_keep_alive_get_no_errors(collect):
     assert "Failed requests:        0" in p.stdout and "Non-2xx" not in p.stdout
     p = run(["wrk", "-t1", "-c4", "-d1s", f"http://127.0.0.1:{collect.port}/healthz"])
     assert "Socket errors" not in p.stdout and "Non-2xx" not in p.stdout
+
+
+def test_hundreds_of_concurrent_connections_all_get_answers(collect):
+    p = run(["ab", "-k", "-c", "300", "-n", "3000", f"http://127.0.0.1:{collect.port}/purchase_a_sword"],
+            timeout=120)
+    assert "Complete requests:      3000" in p.stdout
+    assert "Failed requests:        0" in p.stdout and "Non-2xx" not in p.stdout
+
+
+def test_client_that_never_reads_does_not_block_others(collect):
+    hog = socket.create_connection(("127.0.0.1", collect.port))
+    hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        hog.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 2000)
+    except OSError:
+        pass
+    time.sleep(0.3)
+    (status, _, body), _ = one(collect.port, b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert (status, body) == (200, b"ok\n")
+    hog.close()
+
+
+def test_help_and_usage_errors(collect):
+    from conftest import SLUICE
+    p = run([SLUICE, "collect", "--help"])
+    assert "usage: sluice collect" in p.stdout and "--routes" in p.stdout
+    p = run([SLUICE, "collect", "--acks", "2"], check=False)
+    assert p.returncode == 2 and "--acks" in p.stderr
+    p = run([SLUICE, "collect", "--bogus"], check=False)
+    assert p.returncode == 2

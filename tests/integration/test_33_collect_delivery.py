@@ -121,3 +121,26 @@ def test_sigterm_drains_in_flight_events_before_exit(tmp_path, broker):
     assert all(results[i] == 200 for i in range(16)), results
     logged = seqs(kcat_values(broker, "events"))
     assert {f"d{i}" for i in range(16)} <= logged
+
+
+def test_client_gone_before_the_ack_still_gets_its_event_logged(tmp_path, broker):
+    srv = start_collect(tmp_path, broker.addr, "--timeout-ms", "10000")
+    try:
+        assert get(srv.port)[0] == 200
+        os.kill(broker.proc.pid, signal.SIGSTOP)
+        try:
+            import socket
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            s.sendall(b"GET /purchase_a_sword HTTP/1.1\r\nHost: x\r\nX-Seq: gone\r\n\r\n")
+            time.sleep(0.3)
+            s.close()
+            time.sleep(0.3)
+        finally:
+            os.kill(broker.proc.pid, signal.SIGCONT)
+        deadline = time.time() + 20
+        while time.time() < deadline and "gone" not in seqs(kcat_values(broker, "events")):
+            time.sleep(0.3)
+        assert "gone" in seqs(kcat_values(broker, "events"))
+        assert get(srv.port, "/healthz") == (200, b"ok\n")
+    finally:
+        assert srv.stop() == 0
