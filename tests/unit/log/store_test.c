@@ -1,6 +1,8 @@
 /* store_test.c: tests for src/log: append, Fetch reads, indexes, group
  * commit, retention, topics. Recovery has its own file (recovery_test.c). */
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -608,6 +610,57 @@ static void test_log_read_fd_survives_segment_deletion(void)
     fx_rmdir(dir);
 }
 
+/*
+ * A full disk, simulated with RLIMIT_FSIZE (writes past it fail with EFBIG
+ * after a short write): the append fails with SL_EIO, the partial batch is
+ * cut off, offsets do not move, and appends resume once there is room.
+ */
+static void test_log_append_fails_cleanly_when_disk_full(void)
+{
+    const char *dir = fx_tmpdir();
+    struct log_config cfg = fx_config();
+    cfg.segment_bytes = 1 << 20;
+    struct log_store *store = open_store(dir, &cfg);
+    struct log_partition *part = make_topic(store, "t", 1);
+    sync_store(store);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 10000;
+    setrlimit(RLIMIT_FSIZE, &lim);
+    struct sl_buf b;
+    struct sl_error err = {0};
+    struct log_append_info info;
+    sl_buf_init(&b, 0);
+    fx_batch(&b, KAFKA_CODEC_NONE, 10, 0, 0, 60);
+    int64_t leo = 0;
+    int rc = SL_OK;
+    for (int i = 0; i < 100 && rc == SL_OK; i++) {
+        rc = log_partition_append(part, b.data, b.len, &info, &err);
+        if (rc == SL_OK)
+            leo += 10;
+    }
+    CHECK_INT(rc, SL_EIO);
+    CHECK(strstr(err.msg, "cannot append to segment") != NULL);
+    CHECK_INT(log_partition_end_offset(part), leo);
+    CHECK_INT(fx_file_size(fx_path(dir, "t", 0, 0, ".log")), (long long)b.len * (leo / 10));
+    setrlimit(RLIMIT_FSIZE, &old);
+    sl_error_clear(&err);
+    CHECK_INT(log_partition_append(part, b.data, b.len, &info, &err), SL_OK);
+    CHECK_INT(info.base_offset, leo);
+    sync_store(store);
+    struct fx_scan s = fx_consume(part, 0, 1 << 20);
+    CHECK_INT(s.bad, 0);
+    CHECK_INT(s.records, leo + 10);
+    sl_buf_release(&b);
+    log_store_close(store);
+    store = open_store(dir, &cfg);
+    CHECK_INT(log_partition_end_offset(log_store_partition(store, "t", 0)), leo + 10);
+    log_store_close(store);
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
     sl_log_set_level(SL_LOG_WARN);
@@ -629,5 +682,6 @@ int main(void)
     RUN(test_log_append_rejects_partial_extra_and_oversize);
     RUN(test_log_scan_visits_batch_headers_from_offset);
     RUN(test_log_read_fd_survives_segment_deletion);
+    RUN(test_log_append_fails_cleanly_when_disk_full);
     return CHECK_DONE();
 }
