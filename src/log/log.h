@@ -32,6 +32,10 @@
  * Threading: none. A store and everything in it are used from one thread
  * (the broker's event loop). Calls block on disk I/O (pwrite, fdatasync).
  *
+ * File descriptors: three per active segment (.log, .index, .timeindex), one
+ * per older segment, plus one per log_read in flight; a broker with many
+ * partitions should raise RLIMIT_NOFILE.
+ *
  * Ownership: the store owns its topics, partitions and segments. Pointers to
  * topics and partitions returned by lookups are borrowed and stay valid until
  * that topic is deleted or the store is closed.
