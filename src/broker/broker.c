@@ -121,8 +121,8 @@ static void before_sleep(struct sl_ev *ev, void *arg)
     if (b->appended && b->nheld) {
         b->appended = false;
         for (struct broker_conn *conn = b->conns; conn; conn = conn->next)
-            if (conn->state == BROKER_CONN_HELD)
-                broker_fetch_try(conn, false);
+            if (conn->state == BROKER_CONN_HELD && conn->held->wake_on_append)
+                broker_held_try(conn, false);
     }
     b->appended = false;
     for (struct broker_conn *conn = b->conns; conn; conn = conn->next)

@@ -17,6 +17,8 @@
 #include "broker/broker.h"
 #include "kafka/kafka.h"
 
+struct broker_conn;
+
 /* Stop processing a connection's requests while this much output is unsent. */
 #define BROKER_OUT_HIGH_WATER ((size_t)16 << 20)
 
@@ -33,11 +35,30 @@ struct broker_req {
     struct sl_slice body;           /* borrowed: the bytes after the header */
 };
 
-/* A Fetch parked until data arrives or max_wait_ms passes (long polling). */
+/*
+ * A request parked on its connection until it can be answered: a long-polling
+ * Fetch (until data arrives or max_wait_ms passes), and later a JoinGroup or
+ * SyncGroup waiting for the rest of its group. While a request is parked, no
+ * later request on that connection is processed (responses stay in order).
+ */
+struct broker_held;
+/*
+ * Answer the parked request now if possible, or in any case when `final`
+ * (its deadline passed): append the response to conn->out and return true;
+ * otherwise change nothing and return false.
+ */
+typedef bool broker_held_answer_fn(struct broker_conn *conn, struct broker_held *held,
+                                   bool final);
+/* Release the handler's state when the connection closes with it parked. */
+typedef void broker_held_drop_fn(struct broker_conn *conn, struct broker_held *held);
+
 struct broker_held {
-    struct broker_req req;          /* borrowed from rbuf, which is frozen meanwhile */
-    struct kafka_FetchRequest fetch; /* decoded; arrays in conn->arena */
-    int64_t timer;                  /* sl_ev timer id of the deadline */
+    struct broker_req req;         /* borrowed from rbuf, which is frozen meanwhile */
+    void *state;                   /* the handler's; in conn->arena or its own */
+    broker_held_answer_fn *answer;
+    broker_held_drop_fn *drop;     /* may be NULL */
+    bool wake_on_append;           /* re-try after each group commit that followed an append */
+    int64_t timer;                 /* sl_ev timer id of the deadline; 0 once fired */
 };
 
 enum broker_conn_state {
@@ -64,7 +85,7 @@ struct broker_conn {
                               may advance to out.len; 0 when none is pending */
     struct broker_splice *splices; /* owned: pending file ranges, ordered by `at` */
     size_t nsplices, capsplices;
-    struct broker_held *held;      /* owned: the parked Fetch, when state is HELD */
+    struct broker_held *held;      /* owned: the parked request, when state is HELD */
     bool resume;           /* frames wait in rbuf: process them on the next wakeup */
     bool want_write;       /* WRITE interest registered */
     struct broker_conn *prev, *next; /* the broker's list of connections */
@@ -84,7 +105,7 @@ struct broker {
     struct broker_conn *conns; /* owned: every connection */
     size_t nconns;
     size_t nheld;              /* connections in state HELD */
-    bool appended;             /* an append happened since held fetches were checked */
+    bool appended;             /* an append happened since parked requests were re-tried */
     bool failed;               /* a log sync failed: stop */
     struct sl_error fail_err;
     int64_t retain_timer, flush_timer;
@@ -99,7 +120,7 @@ enum { BROKER_HOLD = 1 }; /* a handler parked the request (long-polling Fetch) *
 /*
  * A handler answers one request: it decodes req->body, appends its response
  * frame to conn->out with broker_resp_begin/_end (or nothing, for acks=0),
- * and returns SL_OK, BROKER_HOLD after parking the request in conn->held, or
+ * and returns SL_OK, BROKER_HOLD after broker_conn_hold(), or
  * an sl_err (the connection is then closed with one log line, the message in
  * err). Handlers run on the loop thread; conn->arena holds their memory.
  */
@@ -159,10 +180,24 @@ void broker_conn_free(struct broker_conn *conn);
 void broker_conn_process(struct broker_conn *conn);
 /* Advance out_release when out_ticket is durable, then write what may go. */
 void broker_conn_flush(struct broker_conn *conn);
-/* The parked request was answered: free it and let later frames run. */
-void broker_conn_unhold(struct broker_conn *conn);
+/*
+ * Park `req` (the request being handled) on its connection; the handler then
+ * returns BROKER_HOLD. `answer` is called after every group commit that
+ * followed an append when `wake_on_append`, whenever someone calls
+ * broker_held_try(), and with final = true after `timeout_ms`.
+ */
+void broker_conn_hold(struct broker_conn *conn, const struct broker_req *req, void *state,
+                      broker_held_answer_fn *answer, broker_held_drop_fn *drop,
+                      bool wake_on_append, int64_t timeout_ms);
+/*
+ * Try to answer the request parked on conn (`final`: it must be answered).
+ * When answered, the connection goes back to OPEN and its later frames are
+ * processed soon (from the loop's wakeup hook). Returns whether it was.
+ * Safe from any callback, including other connections' handlers.
+ */
+bool broker_held_try(struct broker_conn *conn, bool final);
 
-/* ---- Topics and Fetch (broker.c, handle_Fetch.c) ------------------------- */
+/* ---- Topics (broker.c) --------------------------------------------------- */
 
 /*
  * The topic `name` (a slice from a request), creating it with the default
@@ -176,7 +211,5 @@ struct log_topic *broker_topic(struct broker *b, struct sl_slice name, bool crea
 /* A NUL-terminated copy of a slice in the connection's arena. */
 char *broker_cstr(struct broker_conn *conn, struct sl_slice s);
 
-/* Try to answer a parked Fetch now (`final`: the deadline passed). */
-bool broker_fetch_try(struct broker_conn *conn, bool final);
 
 #endif

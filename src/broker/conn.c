@@ -18,7 +18,7 @@
  *      log ticket out_ticket to become durable (the group commit in the
  *      before-sleep hook), so no produce is acknowledged before it is synced,
  *      and no later response overtakes it.
- *   3. While a Fetch is parked (state HELD) no later frame is processed and
+ *   3. While a request is parked (state HELD) no later frame is processed and
  *      rbuf is not read into or moved, so the parked request's slices, which
  *      borrow from rbuf, stay valid. READ interest is off meanwhile.
  *   4. A connection is never freed inside one of its own callbacks: closing
@@ -29,15 +29,16 @@
  *
  * States and transitions.
  *
- *     accept ──▶ OPEN ──(Fetch parked: conn_process)──▶ HELD
- *                 ▲                                      │
- *                 └──(answered: broker_conn_unhold)──────┘
+ *     accept ──▶ OPEN ──(request parked: broker_conn_hold)──▶ HELD
+ *                 ▲                                         │
+ *                 └──(answered: broker_held_try)────────────┘
  *     OPEN/HELD ──(EOF, bad frame, I/O error: broker_conn_close)──▶ CLOSING
  *     CLOSING ──(before-sleep: broker_conn_reap)──▶ freed
  *
  * Backpressure: when more than BROKER_OUT_HIGH_WATER bytes are unsent, the
  * connection stops reading and processing until the client drains them.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -84,8 +85,11 @@ void broker_conn_close(struct broker_conn *conn, const char *why)
     else
         sl_debug("connection from %s closed", conn->peer);
     if (conn->held) {
-        sl_ev_timer_del(conn->b->ev, conn->held->timer);
-        free(conn->held);
+        struct broker_held *held = conn->held;
+        sl_ev_timer_del(conn->b->ev, held->timer);
+        if (held->drop)
+            held->drop(conn, held);
+        free(held);
         conn->held = NULL;
         conn->b->nheld--;
     }
@@ -303,6 +307,7 @@ void broker_conn_process(struct broker_conn *conn)
             return;
         }
         if (rc == BROKER_HOLD) {
+            assert(conn->held); /* the handler called broker_conn_hold() */
             conn->state = BROKER_CONN_HELD;
             b->nheld++;
             break;
@@ -317,11 +322,35 @@ void broker_conn_process(struct broker_conn *conn)
     update_mask(conn);
 }
 
-void broker_conn_unhold(struct broker_conn *conn)
+static void on_deadline(struct sl_ev *ev, void *arg)
+{
+    (void)ev;
+    struct broker_conn *conn = arg;
+    if (conn->state == BROKER_CONN_HELD && conn->held) {
+        conn->held->timer = 0; /* fired */
+        broker_held_try(conn, true);
+    }
+}
+
+void broker_conn_hold(struct broker_conn *conn, const struct broker_req *req, void *state,
+                      broker_held_answer_fn *answer, broker_held_drop_fn *drop,
+                      bool wake_on_append, int64_t timeout_ms)
+{
+    struct broker_held *held = sl_xcalloc(1, sizeof *held);
+    held->req = *req;
+    held->state = state;
+    held->answer = answer;
+    held->drop = drop;
+    held->wake_on_append = wake_on_append;
+    held->timer = sl_ev_timer_add(conn->b->ev, timeout_ms < 0 ? 0 : timeout_ms, on_deadline,
+                                  conn);
+    conn->held = held;
+}
+
+/* The parked request was answered: free it and let later frames run. */
+static void unhold(struct broker_conn *conn)
 {
     struct broker *b = conn->b;
-    if (conn->state != BROKER_CONN_HELD)
-        return;
     sl_ev_timer_del(b->ev, conn->held->timer);
     free(conn->held);
     conn->held = NULL;
@@ -336,6 +365,15 @@ void broker_conn_unhold(struct broker_conn *conn)
         sl_ev_wakeup(b->ev);
     }
     update_mask(conn);
+}
+
+bool broker_held_try(struct broker_conn *conn, bool final)
+{
+    struct broker_held *held = conn->held;
+    if (conn->state != BROKER_CONN_HELD || !held || !held->answer(conn, held, final))
+        return false;
+    unhold(conn);
+    return true;
 }
 
 static void read_in(struct broker_conn *conn)

@@ -165,23 +165,9 @@ static bool answer(struct broker_conn *conn, const struct broker_req *req,
     return true;
 }
 
-static void on_deadline(struct sl_ev *ev, void *arg)
+static bool answer_held(struct broker_conn *conn, struct broker_held *held, bool final)
 {
-    (void)ev;
-    struct broker_conn *conn = arg;
-    if (conn->state == BROKER_CONN_HELD && conn->held) {
-        conn->held->timer = 0; /* fired */
-        broker_fetch_try(conn, true);
-    }
-}
-
-bool broker_fetch_try(struct broker_conn *conn, bool final)
-{
-    struct broker_held *held = conn->held;
-    if (!held || !answer(conn, &held->req, &held->fetch, final))
-        return false;
-    broker_conn_unhold(conn);
-    return true;
+    return answer(conn, &held->req, held->state, final);
 }
 
 int broker_handle_Fetch(struct broker_conn *conn, const struct broker_req *req,
@@ -193,11 +179,10 @@ int broker_handle_Fetch(struct broker_conn *conn, const struct broker_req *req,
         return SL_EPROTO;
     if (answer(conn, req, &in, in.max_wait_ms <= 0))
         return SL_OK;
-    struct broker_held *held = sl_xcalloc(1, sizeof *held);
-    held->req = *req;
-    held->fetch = in;
+    /* The decoded request lives in conn->arena, kept while parked. */
+    struct kafka_FetchRequest *parked = sl_arena_alloc(&conn->arena, sizeof *parked);
+    *parked = in;
     int64_t wait = in.max_wait_ms > MAX_WAIT_CAP_MS ? MAX_WAIT_CAP_MS : in.max_wait_ms;
-    held->timer = sl_ev_timer_add(conn->b->ev, wait, on_deadline, conn);
-    conn->held = held;
+    broker_conn_hold(conn, req, parked, answer_held, NULL, true, wait);
     return BROKER_HOLD;
 }
