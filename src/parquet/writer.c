@@ -85,8 +85,9 @@ struct wcol {
     uint32_t *dict_off;  /* owned; entry -> offset of its length prefix in dict */
     uint64_t *dict_hash; /* owned; entry -> hash */
     size_t ndict, dict_cap;
-    uint32_t *slots;     /* owned; open addressing, entry + 1, 0 = empty */
+    uint64_t *slots;     /* owned; open addressing: hash top 32 bits << 32 | entry + 1; 0 empty */
     size_t nslots;
+    int64_t last;        /* entry of the previous value, -1: none (runs are common) */
 
     /* chunk so far */
     struct sl_buf pages; /* data page headers + stored bodies */
@@ -192,6 +193,7 @@ static void dict_reset(struct wcol *col, bool on)
         memset(col->slots, 0, col->nslots * sizeof *col->slots);
     col->dict_on = on;
     col->dict_tried = false;
+    col->last = -1;
 }
 
 static struct pq_writer *writer_new(const char *name, const struct pq_column_def *cols,
@@ -256,6 +258,7 @@ static struct pq_writer *writer_new(const char *name, const struct pq_column_def
             col->dict_off = sl_xmalloc(col->dict_cap * sizeof *col->dict_off);
             col->dict_hash = sl_xmalloc(col->dict_cap * sizeof *col->dict_hash);
             col->dict_on = true;
+            col->last = -1;
         }
     }
     sl_buf_init(&w->stage, 0);
@@ -494,22 +497,34 @@ static int flush_page(struct pq_writer *w, struct wcol *col, struct sl_error *er
 
 /* ------------------------------------------------------------ MARK: dictionary */
 
+static inline uint64_t slot_of(uint64_t h, size_t e)
+{
+    return (h & 0xffffffff00000000ull) | (uint64_t)(e + 1);
+}
+
 static void dict_grow_slots(struct wcol *col)
 {
     size_t n = col->nslots * 2;
-    uint32_t *slots = sl_xcalloc(n, sizeof *slots);
+    uint64_t *slots = sl_xcalloc(n, sizeof *slots);
     for (size_t e = 0; e < col->ndict; e++) {
         size_t i = (size_t)col->dict_hash[e] & (n - 1);
         while (slots[i])
             i = (i + 1) & (n - 1);
-        slots[i] = (uint32_t)e + 1;
+        slots[i] = slot_of(col->dict_hash[e], e);
     }
     free(col->slots);
     col->slots = slots;
     col->nslots = n;
 }
 
-/* Index of the string in the chunk dictionary, inserting it; -1 when the
+static inline uint32_t load_le32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Index of the value in the chunk dictionary, inserting it; -1 when the
  * dictionary would grow past its cap. *fresh says whether it was new. */
 static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *p, size_t len,
                           bool *fresh)
@@ -517,6 +532,12 @@ static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *
     /* Strings are stored as PLAIN byte arrays (u32 length + bytes); int64,
      * timestamp and double values as their 8 PLAIN bytes. */
     bool fixed = col->type != PQ_STRING;
+    *fresh = false;
+    if (col->last >= 0) {
+        const uint8_t *d = col->dict.data + col->dict_off[col->last];
+        if (fixed ? memcmp(d, p, 8) == 0 : (load_le32(d) == len && memcmp(d + 4, p, len) == 0))
+            return col->last;
+    }
     uint64_t h;
     if (fixed) {
         uint64_t x;
@@ -529,25 +550,18 @@ static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *
     } else {
         h = pq_hash(p, len);
     }
+    uint64_t tag = h & 0xffffffff00000000ull;
     size_t mask = col->nslots - 1;
     size_t i = (size_t)h & mask;
-    uint32_t e;
-    while ((e = col->slots[i]) != 0) {
-        e--;
-        if (col->dict_hash[e] == h) {
+    uint64_t sl;
+    while ((sl = col->slots[i]) != 0) {
+        if ((sl & 0xffffffff00000000ull) == tag) {
+            uint32_t e = (uint32_t)sl - 1;
             const uint8_t *d = col->dict.data + col->dict_off[e];
-            if (fixed) {
-                if (memcmp(d, p, 8) == 0) {
-                    *fresh = false;
-                    return e;
-                }
-            } else {
-                uint32_t dl;
-                memcpy(&dl, d, 4);
-                if (dl == len && memcmp(d + 4, p, len) == 0) {
-                    *fresh = false;
-                    return e;
-                }
+            if (fixed ? memcmp(d, p, 8) == 0
+                      : (load_le32(d) == len && memcmp(d + 4, p, len) == 0)) {
+                col->last = e;
+                return e;
             }
         }
         i = (i + 1) & mask;
@@ -559,15 +573,16 @@ static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *
         col->dict_off = sl_xrealloc(col->dict_off, col->dict_cap * sizeof *col->dict_off);
         col->dict_hash = sl_xrealloc(col->dict_hash, col->dict_cap * sizeof *col->dict_hash);
     }
-    e = (uint32_t)col->ndict++;
+    uint32_t e = (uint32_t)col->ndict++;
     col->dict_off[e] = (uint32_t)col->dict.len;
     col->dict_hash[e] = h;
     if (!fixed)
         sl_buf_le32(&col->dict, (uint32_t)len);
     sl_buf_append(&col->dict, p, len);
-    col->slots[i] = e + 1;
+    col->slots[i] = slot_of(h, e);
     if (col->ndict * 2 > col->nslots)
         dict_grow_slots(col);
+    col->last = e;
     *fresh = true;
     return e;
 }

@@ -777,7 +777,7 @@ static void test_reads_duckdb_files_of_every_codec_and_page_version(void)
                 CHECK(v.null == (i % 4 == 0));
                 if (!v.null)
                     CHECK(sl_slice_eq_str(v.s, s3[i % 3]));
-                char u[16];
+                char u[32];
                 snprintf(u, sizeof u, "u%lld", (long long)i);
                 CHECK(sl_slice_eq_str(pq_rows_value(rows, 6).s, u));
                 CHECK_INT(pq_rows_value(rows, 7).i, 1704067200000000 + i * 1000000);
