@@ -38,7 +38,9 @@ static void test_dispatch_table_advertises_only_decodable_versions(void)
         for (size_t k = 0; k < sizeof codec / sizeof codec[0]; k++)
             if (codec[k].key == api->api_key)
                 codec_max = codec[k].codec_max;
-        CHECK(api->max_version <= codec_max);
+        /* Rows decoded by other codecs (kafka/groups.h) are checked there. */
+        if (codec_max >= 0)
+            CHECK(api->max_version <= codec_max);
         /* The advertised maxima stay below the first flexible version
          * (design §1.5), except ApiVersions v3. */
         if (api->api_key != KAFKA_API_API_VERSIONS)
