@@ -151,8 +151,10 @@ struct pq_writer;
  * with "PAR1" at once; nothing is complete until pq_writer_finish().
  *   pq_writer_open:     creates/truncates `path` (mode 0644); the writer
  *                       closes it in pq_writer_free().
- *   pq_writer_open_fd:  writes at fd's current position; the caller keeps and
- *                       closes fd (and fsyncs/renames: not the writer's business).
+ *   pq_writer_open_fd:  writes at fd's current position, which must be the
+ *                       start of the file (footer offsets count from there);
+ *                       the caller keeps and closes fd (and fsyncs/renames:
+ *                       not the writer's business).
  *   pq_writer_open_buf: appends the file to `out` (borrowed; must outlive the
  *                       writer); for tests and in-memory use.
  * Returns a writer the caller frees with pq_writer_free(), or NULL with err

@@ -689,6 +689,40 @@ static void test_row_groups_split_by_rows_and_stats_per_group(void)
     sl_buf_release(&file);
 }
 
+static void test_row_groups_are_bounded_by_bytes(void)
+{
+    struct pq_column_def def = { "s", PQ_STRING, 0, false };
+    struct pq_writer_opts o = { 0 };
+    o.row_group_bytes = 64 * 1024;
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    struct sl_error err = { 0 };
+    struct pq_writer *w = pq_writer_open_buf(&file, &def, 1, &o, &err);
+    char v[1000];
+    memset(v, 'x', sizeof v);
+    int64_t mid = 0;
+    for (int r = 0; r < 1000; r++) {
+        v[r % 1000] = (char)('a' + r % 26);
+        pq_writer_set_string(w, 0, v, sizeof v);
+        CHECK_INT(pq_writer_end_row(w, &err), SL_OK);
+        if (r == 499)
+            mid = pq_writer_bytes(w);
+    }
+    CHECK(mid > 0); /* row groups already went out while rows streamed in */
+    CHECK_INT(pq_writer_finish(w, &err), SL_OK);
+    pq_writer_free(w);
+    struct pq_file *f = pq_file_open_mem(file.data, file.len, "rgbytes", &err);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK(f->nrow_groups >= 15);
+        for (size_t g = 0; g < f->nrow_groups; g++)
+            CHECK(f->row_groups[g].num_rows <= 70);
+        CHECK_INT(f->num_rows, 1000);
+        pq_file_free(f);
+    }
+    sl_buf_release(&file);
+}
+
 static void test_corrupted_files_fail_without_crashing(void)
 {
     struct tcol *t = table_make(6, 700);
@@ -843,6 +877,7 @@ int main(void)
     RUN(test_required_column_left_null_fails_the_row);
     RUN(test_bad_schemas_are_usage_errors);
     RUN(test_row_groups_split_by_rows_and_stats_per_group);
+    RUN(test_row_groups_are_bounded_by_bytes);
     RUN(test_corrupted_files_fail_without_crashing);
     RUN(test_reads_duckdb_files_of_every_codec_and_page_version);
     RUN(test_describe_names_codec_encodings_and_stats);
