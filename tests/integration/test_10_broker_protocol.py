@@ -462,3 +462,97 @@ def test_mutated_client_frames_never_take_the_broker_down(broker):
                 except OSError:
                     pass
         assert_still_serving(broker)
+
+
+# ---- Produce validation, ListOffsets, admin ----------------------------------
+
+def make_batch(values, ts0=1700000000000):
+    from kafka.record.default_records import DefaultRecordBatchBuilder
+    b = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False,
+                                  producer_id=-1, producer_epoch=-1, base_sequence=-1,
+                                  batch_size=1 << 20)
+    for i, v in enumerate(values):
+        b.append(i, timestamp=ts0 + 1000 * i, key=None, value=v, headers=[])
+    return bytes(b.build())
+
+
+def produce(s, corr, version, topic, records, acks=-1):
+    body = (kstr(None) if version >= 3 else b"") + struct.pack(">hii", acks, 30000, 1)
+    body += kstr(topic) + struct.pack(">ii", 1, 0)
+    body += struct.pack(">i", -1) if records is None else struct.pack(">i", len(records)) + records
+    s.sendall(request(0, version, corr, body))
+    frame = recv_frame(s)
+    pos = 4 + 4  # corr, responses count
+    (nl,) = struct.unpack_from(">h", frame, pos)
+    pos += 2 + nl + 4
+    _, ec, base = struct.unpack_from(">ihq", frame, pos)
+    return ec, base
+
+
+def list_offsets_v1(s, corr, topic, timestamp):
+    body = struct.pack(">i", -1) + struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1)
+    body += struct.pack(">iq", 0, timestamp)
+    s.sendall(request(2, 1, corr, body))
+    frame = recv_frame(s)
+    pos = 4 + 4
+    (nl,) = struct.unpack_from(">h", frame, pos)
+    pos += 2 + nl + 4
+    _, ec, ts, off = struct.unpack_from(">ihqq", frame, pos)
+    return ec, ts, off
+
+
+def test_produce_validates_each_partition_batch(broker):
+    ensure_topic(broker, "valid")
+    good = make_batch([b"a", b"b", b"c"])
+    with connect(broker) as s:
+        assert produce(s, 1, 7, "valid", good) == (0, 0)
+        assert produce(s, 2, 3, "valid", good) == (0, 3)
+        bad_crc = bytearray(good)
+        bad_crc[-1] ^= 0xFF
+        assert produce(s, 3, 7, "valid", bytes(bad_crc))[0] == 2   # CORRUPT_MESSAGE
+        assert produce(s, 4, 7, "valid", good + good)[0] == 87      # two batches
+        assert produce(s, 5, 7, "valid", None)[0] == 87             # no records
+        assert produce(s, 6, 2, "valid", good)[0] == 43             # MessageSet era
+        assert produce(s, 7, 7, "valid", good, acks=2)[0] == 21     # INVALID_REQUIRED_ACKS
+        # The connection is still in sync, and only the good batches are stored.
+        assert list_offsets_v1(s, 8, "valid", -1) == (0, -1, 6)
+        assert list_offsets_v1(s, 9, "valid", -2) == (0, -1, 0)
+
+
+def test_list_offsets_by_timestamp(broker):
+    ensure_topic(broker, "timed")
+    with connect(broker) as s:
+        assert produce(s, 1, 7, "timed", make_batch([b"x", b"y", b"z"])) == (0, 0)
+        assert list_offsets_v1(s, 2, "timed", 1700000000500) == (0, 1700000001000, 1)
+        assert list_offsets_v1(s, 3, "timed", 0) == (0, 1700000000000, 0)
+        assert list_offsets_v1(s, 4, "timed", 1800000000000) == (0, -1, -1)
+        assert list_offsets_v1(s, 5, "nosuchtopic", -1)[0] == 3
+
+
+def test_admin_create_describe_delete_with_errors(broker):
+    from confluent_kafka.admin import AdminClient, NewTopic, ConfigResource
+    from confluent_kafka import KafkaException
+    admin = AdminClient({"bootstrap.servers": broker.addr})
+    fs = admin.create_topics([NewTopic("adm", num_partitions=3, replication_factor=1)])
+    fs["adm"].result(timeout=30)
+    for topic, kwargs, code in [("adm", {"num_partitions": 1}, "TOPIC_ALREADY_EXISTS"),
+                                ("adm2", {"num_partitions": 1, "replication_factor": 3},
+                                 "INVALID_REPLICATION_FACTOR"),
+                                ("adm3", {"num_partitions": 1,
+                                          "config": {"cleanup.policy": "compact"}},
+                                 "INVALID_CONFIG")]:
+        kwargs.setdefault("replication_factor", 1)
+        f = admin.create_topics([NewTopic(topic, **kwargs)])[topic]
+        with pytest.raises(KafkaException) as exc:
+            f.result(timeout=30)
+        assert code in str(exc.value)
+    md = admin.list_topics(timeout=30)
+    assert len(md.topics["adm"].partitions) == 3 and "adm3" not in md.topics
+    cfg = admin.describe_configs([ConfigResource("topic", "adm")])
+    entries = list(cfg.values())[0].result(timeout=30)
+    assert entries["cleanup.policy"].value == "delete"
+    admin.delete_topics(["adm"])["adm"].result(timeout=30)
+    f = admin.delete_topics(["adm"])["adm"]
+    with pytest.raises(KafkaException):
+        f.result(timeout=30)
+    assert "adm" not in admin.list_topics(timeout=30).topics
