@@ -130,6 +130,174 @@ static void test_delta_binary_packed_decodes_spec_example(void)
     CHECK_INT(used, sizeof in);
 }
 
+/* ------------------------------------------------------------ hand-made files */
+
+/* DELTA_BINARY_PACKED of v[0..n), n <= 129: one block of 4 miniblocks of 32. */
+static void delta_encode(const int64_t *v, size_t n, struct sl_buf *out)
+{
+    sl_buf_uvarint(out, 128);
+    sl_buf_uvarint(out, 4);
+    sl_buf_uvarint(out, n);
+    sl_buf_varint(out, n ? v[0] : 0);
+    if (n < 2)
+        return;
+    int64_t mind = v[1] - v[0];
+    for (size_t i = 2; i < n; i++)
+        if (v[i] - v[i - 1] < mind)
+            mind = v[i] - v[i - 1];
+    sl_buf_varint(out, mind);
+    uint64_t d[128] = { 0 };
+    int width = 0;
+    for (size_t i = 1; i < n; i++) {
+        d[i - 1] = (uint64_t)(v[i] - v[i - 1] - mind);
+        if (pq_bit_width(d[i - 1]) > width)
+            width = pq_bit_width(d[i - 1]);
+    }
+    size_t minis = (n - 1 + 31) / 32;
+    for (size_t m = 0; m < 4; m++)
+        sl_buf_u8(out, m < minis ? (uint8_t)width : 0);
+    for (size_t m = 0; m < minis; m++) {
+        uint8_t bytes[32 * 8] = { 0 };
+        for (size_t k = 0; k < 32; k++)
+            for (int b = 0; b < width; b++)
+                if ((d[m * 32 + k] >> b) & 1)
+                    bytes[(k * (size_t)width + (size_t)b) / 8] |=
+                        (uint8_t)(1u << ((k * (size_t)width + (size_t)b) % 8));
+        sl_buf_append(out, bytes, 32 * (size_t)width / 8);
+    }
+}
+
+/* A file with one REQUIRED column of `physical` type holding one
+ * uncompressed data page (v1) of n values in `encoding`. */
+static void craft_file(struct sl_buf *file, int physical, int converted, int encoding,
+                       const struct sl_buf *body, size_t n)
+{
+    sl_buf_append(file, "PAR1", 4);
+    struct sl_buf hdr;
+    sl_buf_init(&hdr, 0);
+    struct tc_w w;
+    tc_w_init(&w, &hdr);
+    tc_w_i32(&w, 1, 0);
+    tc_w_i32(&w, 2, (int32_t)body->len);
+    tc_w_i32(&w, 3, (int32_t)body->len);
+    tc_w_struct_begin(&w, 5);
+    tc_w_i32(&w, 1, (int32_t)n);
+    tc_w_i32(&w, 2, encoding);
+    tc_w_i32(&w, 3, 3);
+    tc_w_i32(&w, 4, 3);
+    tc_w_struct_end(&w);
+    sl_buf_u8(&hdr, 0);
+    size_t chunk = hdr.len + body->len;
+    sl_buf_append(file, hdr.data, hdr.len);
+    sl_buf_append(file, body->data, body->len);
+    struct sl_buf meta;
+    sl_buf_init(&meta, 0);
+    tc_w_init(&w, &meta);
+    tc_w_i32(&w, 1, 1);
+    tc_w_list(&w, 2, TC_STRUCT, 2);
+    tc_w_struct_begin(&w, 0);
+    tc_w_str(&w, 4, "spark_schema");
+    tc_w_i32(&w, 5, 1);
+    tc_w_struct_end(&w);
+    tc_w_struct_begin(&w, 0);
+    tc_w_i32(&w, 1, physical);
+    tc_w_i32(&w, 3, 0);
+    tc_w_str(&w, 4, "v");
+    if (converted >= 0)
+        tc_w_i32(&w, 6, converted);
+    tc_w_struct_end(&w);
+    tc_w_i64(&w, 3, (int64_t)n);
+    tc_w_list(&w, 4, TC_STRUCT, 1);
+    tc_w_struct_begin(&w, 0);
+    tc_w_list(&w, 1, TC_STRUCT, 1);
+    tc_w_struct_begin(&w, 0);
+    tc_w_i64(&w, 2, 0);
+    tc_w_struct_begin(&w, 3);
+    tc_w_i32(&w, 1, physical);
+    tc_w_list(&w, 2, TC_I32, 1);
+    tc_w_elem_i32(&w, encoding);
+    tc_w_list(&w, 3, TC_BINARY, 1);
+    tc_w_elem_bin(&w, "v", 1);
+    tc_w_i32(&w, 4, 0);
+    tc_w_i64(&w, 5, (int64_t)n);
+    tc_w_i64(&w, 6, (int64_t)chunk);
+    tc_w_i64(&w, 7, (int64_t)chunk);
+    tc_w_i64(&w, 9, 4);
+    tc_w_struct_end(&w);
+    tc_w_struct_end(&w);
+    tc_w_i64(&w, 2, (int64_t)chunk);
+    tc_w_i64(&w, 3, (int64_t)n);
+    tc_w_struct_end(&w);
+    tc_w_i32(&w, 32767, 7); /* an unknown field in long form must be skipped */
+    sl_buf_u8(&meta, 0);
+    sl_buf_append(file, meta.data, meta.len);
+    sl_buf_le32(file, (uint32_t)meta.len);
+    sl_buf_append(file, "PAR1", 4);
+    sl_buf_release(&hdr);
+    sl_buf_release(&meta);
+}
+
+static void test_reads_delta_byte_array_strings(void)
+{
+    const char *vals[] = { "hello", "help", "x", "", "xylophone", "xylem" };
+    int64_t prefix[6] = { 0, 3, 0, 0, 0, 3 }, suffix[6];
+    struct sl_buf body, file;
+    sl_buf_init(&body, 0);
+    sl_buf_init(&file, 0);
+    for (int i = 0; i < 6; i++)
+        suffix[i] = (int64_t)strlen(vals[i]) - prefix[i];
+    delta_encode(prefix, 6, &body);
+    delta_encode(suffix, 6, &body);
+    for (int i = 0; i < 6; i++)
+        sl_buf_append_str(&body, vals[i] + prefix[i]);
+    craft_file(&file, PQ_T_BYTE_ARRAY, 0, PQ_ENC_DELTA_BYTE_ARRAY, &body, 6);
+    struct sl_error err = { 0 };
+    struct pq_file *f = pq_file_open_mem(file.data, file.len, "dba", &err);
+    CHECK(f != NULL);
+    if (f) {
+        struct pq_column_reader *r = pq_column_reader_new(f, 0, 0, &err);
+        struct pq_batch b;
+        CHECK_INT(pq_column_reader_read(r, 10, &b, &err), 6);
+        CHECK(b.str != NULL);
+        for (int i = 0; i < 6 && b.str; i++)
+            CHECK(sl_slice_eq_str(b.str[i], vals[i]));
+        pq_column_reader_free(r);
+        pq_file_free(f);
+    }
+    sl_buf_release(&body);
+    sl_buf_release(&file);
+}
+
+static void test_reads_int96_timestamps_as_nanoseconds(void)
+{
+    struct sl_buf body, file;
+    sl_buf_init(&body, 0);
+    sl_buf_init(&file, 0);
+    /* 1970-01-02T00:00:01Z and 1969-12-31T12:00:00Z */
+    sl_buf_le64(&body, 1000000000ull);
+    sl_buf_le32(&body, 2440589);
+    sl_buf_le64(&body, 43200ull * 1000000000ull);
+    sl_buf_le32(&body, 2440587);
+    craft_file(&file, PQ_T_INT96, -1, PQ_ENC_PLAIN, &body, 2);
+    struct sl_error err = { 0 };
+    struct pq_file *f = pq_file_open_mem(file.data, file.len, "int96", &err);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INT(f->cols[0].type, PQ_TIMESTAMP);
+        CHECK_INT(f->cols[0].unit, PQ_NANOS);
+        CHECK(f->cols[0].required);
+        struct pq_column_reader *r = pq_column_reader_new(f, 0, 0, &err);
+        struct pq_batch b;
+        CHECK_INT(pq_column_reader_read(r, 10, &b, &err), 2);
+        CHECK_INT(b.i64[0], 86401000000000ll);
+        CHECK_INT(b.i64[1], -43200000000000ll);
+        pq_column_reader_free(r);
+        pq_file_free(f);
+    }
+    sl_buf_release(&body);
+    sl_buf_release(&file);
+}
+
 /* ------------------------------------------------------------ worked example */
 
 static void test_writer_emits_the_worked_example_page(void)
@@ -869,6 +1037,8 @@ int main(void)
     RUN(test_rle_roundtrips_random_runs_at_every_width);
     RUN(test_delta_binary_packed_decodes_spec_example);
     RUN(test_writer_emits_the_worked_example_page);
+    RUN(test_reads_delta_byte_array_strings);
+    RUN(test_reads_int96_timestamps_as_nanoseconds);
     RUN(test_random_tables_roundtrip_with_every_codec);
     RUN(test_skip_then_read_matches_full_read);
     RUN(test_empty_table_has_schema_and_no_row_groups);
