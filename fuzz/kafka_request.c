@@ -15,24 +15,24 @@
 
 #include "kafka/kafka.h"
 
-#define ROUND_TRIP(M)                                                                        \
-    static void rt_##M(struct sl_slice body, int16_t v, struct sl_arena *arena)              \
-    {                                                                                        \
-        struct kafka_##M msg, again;                                                         \
-        struct sl_error err = { 0 };                                                         \
-        if (kafka_##M##_decode(body, v, arena, &msg, &err) != SL_OK)                         \
-            return;                                                                          \
-        struct sl_buf a, b;                                                                  \
-        sl_buf_init(&a, 0);                                                                  \
-        sl_buf_init(&b, 0);                                                                  \
-        kafka_##M##_encode(&a, v, &msg);                                                     \
-        if (kafka_##M##_decode(sl_buf_slice(&a), v, arena, &again, &err) != SL_OK)           \
-            abort(); /* our own encoding must decode */                                      \
-        kafka_##M##_encode(&b, v, &again);                                                   \
-        if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)                            \
-            abort(); /* encode(decode(encode(x))) != encode(x) */                            \
-        sl_buf_release(&a);                                                                  \
-        sl_buf_release(&b);                                                                  \
+#define ROUND_TRIP(M)                                                                              \
+    static void rt_##M(struct sl_slice body, int16_t v, struct sl_arena *arena)                    \
+    {                                                                                              \
+        struct kafka_##M msg, again;                                                               \
+        struct sl_error err = {0};                                                                 \
+        if (kafka_##M##_decode(body, v, arena, &msg, &err) != SL_OK)                               \
+            return;                                                                                \
+        struct sl_buf a, b;                                                                        \
+        sl_buf_init(&a, 0);                                                                        \
+        sl_buf_init(&b, 0);                                                                        \
+        kafka_##M##_encode(&a, v, &msg);                                                           \
+        if (kafka_##M##_decode(sl_buf_slice(&a), v, arena, &again, &err) != SL_OK)                 \
+            abort(); /* our own encoding must decode */                                            \
+        kafka_##M##_encode(&b, v, &again);                                                         \
+        if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)                                  \
+            abort(); /* encode(decode(encode(x))) != encode(x) */                                  \
+        sl_buf_release(&a);                                                                        \
+        sl_buf_release(&b);                                                                        \
     }
 
 ROUND_TRIP(ProduceRequest)
@@ -49,15 +49,15 @@ static const struct {
     int max_version;
     void (*rt)(struct sl_slice body, int16_t v, struct sl_arena *arena);
 } decoders[] = {
-    { KAFKA_API_PRODUCE, kafka_ProduceRequest_max_version, rt_ProduceRequest },
-    { KAFKA_API_FETCH, kafka_FetchRequest_max_version, rt_FetchRequest },
-    { KAFKA_API_LIST_OFFSETS, kafka_ListOffsetsRequest_max_version, rt_ListOffsetsRequest },
-    { KAFKA_API_METADATA, kafka_MetadataRequest_max_version, rt_MetadataRequest },
-    { KAFKA_API_API_VERSIONS, kafka_ApiVersionsRequest_max_version, rt_ApiVersionsRequest },
-    { KAFKA_API_CREATE_TOPICS, kafka_CreateTopicsRequest_max_version, rt_CreateTopicsRequest },
-    { KAFKA_API_DELETE_TOPICS, kafka_DeleteTopicsRequest_max_version, rt_DeleteTopicsRequest },
-    { KAFKA_API_DESCRIBE_CONFIGS, kafka_DescribeConfigsRequest_max_version,
-      rt_DescribeConfigsRequest },
+    {KAFKA_API_PRODUCE, kafka_ProduceRequest_max_version, rt_ProduceRequest},
+    {KAFKA_API_FETCH, kafka_FetchRequest_max_version, rt_FetchRequest},
+    {KAFKA_API_LIST_OFFSETS, kafka_ListOffsetsRequest_max_version, rt_ListOffsetsRequest},
+    {KAFKA_API_METADATA, kafka_MetadataRequest_max_version, rt_MetadataRequest},
+    {KAFKA_API_API_VERSIONS, kafka_ApiVersionsRequest_max_version, rt_ApiVersionsRequest},
+    {KAFKA_API_CREATE_TOPICS, kafka_CreateTopicsRequest_max_version, rt_CreateTopicsRequest},
+    {KAFKA_API_DELETE_TOPICS, kafka_DeleteTopicsRequest_max_version, rt_DeleteTopicsRequest},
+    {KAFKA_API_DESCRIBE_CONFIGS, kafka_DescribeConfigsRequest_max_version,
+     rt_DescribeConfigsRequest},
 };
 
 #define NDECODERS (sizeof decoders / sizeof decoders[0])
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct kafka_RequestHeader hdr;
     struct sl_slice body;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     if (kafka_RequestHeader_decode(sl_slice_make(data, size), &hdr, &body, &err) != SL_OK)
         return 0;
     /* Header round trip: what we parse we can write back identically. */
@@ -96,8 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int16_t v = hdr.request_api_version;
     decoders[pick].rt(body, v, &arena);
     if (v < 0 || v > decoders[pick].max_version)
-        decoders[pick].rt(body, (int16_t)((uint16_t)v % (decoders[pick].max_version + 1)),
-                          &arena);
+        decoders[pick].rt(body, (int16_t)((uint16_t)v % (decoders[pick].max_version + 1)), &arena);
     sl_arena_release(&arena);
     return 0;
 }

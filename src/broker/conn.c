@@ -135,8 +135,7 @@ void broker_conn_reap(struct broker *b)
 
 size_t broker_resp_begin(struct broker_conn *conn, const struct broker_req *req)
 {
-    int hv = kafka_response_header_version(req->hdr.request_api_key,
-                                           req->hdr.request_api_version);
+    int hv = kafka_response_header_version(req->hdr.request_api_key, req->hdr.request_api_version);
     return kafka_response_begin(&conn->out, req->hdr.correlation_id, hv);
 }
 
@@ -155,7 +154,7 @@ void broker_conn_splice(struct broker_conn *conn, size_t at, int fd, int64_t pos
         conn->capsplices = conn->capsplices ? conn->capsplices * 2 : 8;
         conn->splices = sl_xrealloc(conn->splices, conn->capsplices * sizeof *conn->splices);
     }
-    conn->splices[conn->nsplices++] = (struct broker_splice){ at, fd, pos, len };
+    conn->splices[conn->nsplices++] = (struct broker_splice){at, fd, pos, len};
 }
 
 /* Drop the sent front of out so it does not grow without bound. */
@@ -200,9 +199,8 @@ void broker_conn_flush(struct broker_conn *conn)
                     blocked = true;
                     break;
                 }
-                broker_conn_close(conn, errno == EPIPE || errno == ECONNRESET
-                                            ? NULL
-                                            : "write failed");
+                broker_conn_close(conn,
+                                  errno == EPIPE || errno == ECONNRESET ? NULL : "write failed");
                 return;
             }
             conn->out_sent += (size_t)n;
@@ -218,9 +216,8 @@ void broker_conn_flush(struct broker_conn *conn)
                     blocked = true;
                     break;
                 }
-                broker_conn_close(conn, errno == EPIPE || errno == ECONNRESET
-                                            ? NULL
-                                            : "sendfile failed");
+                broker_conn_close(conn,
+                                  errno == EPIPE || errno == ECONNRESET ? NULL : "sendfile failed");
                 return;
             }
             if (n == 0) {
@@ -259,7 +256,7 @@ static void dump_frame(struct broker_conn *conn, struct sl_slice frame)
     struct broker *b = conn->b;
     struct kafka_RequestHeader hdr;
     struct sl_slice body;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     char path[4096];
     int key = -1, ver = -1;
     if (kafka_RequestHeader_decode(frame, &hdr, &body, &err) == SL_OK) {
@@ -286,8 +283,8 @@ void broker_conn_process(struct broker_conn *conn)
         if (avail < 4)
             break;
         const uint8_t *p = conn->rbuf.data + conn->rpos;
-        int32_t size = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-                                 (uint32_t)p[2] << 8 | p[3]);
+        int32_t size =
+            (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
         if (size < 0 || (size_t)size > b->cfg.max_request_bytes) {
             char why[128];
             snprintf(why, sizeof why, "frame size %d outside 0..%zu", size,
@@ -300,7 +297,7 @@ void broker_conn_process(struct broker_conn *conn)
         struct sl_slice frame = sl_slice_make(p + 4, (size_t)size);
         if (b->cfg.dump_dir)
             dump_frame(conn, frame);
-        struct sl_error err = { 0 };
+        struct sl_error err = {0};
         int rc = broker_dispatch(conn, frame, &err);
         if (rc < 0) {
             broker_conn_close(conn, err.msg[0] ? err.msg : sl_err_name(rc));
@@ -333,8 +330,8 @@ static void on_deadline(struct sl_ev *ev, void *arg)
 }
 
 void broker_conn_hold(struct broker_conn *conn, const struct broker_req *req, void *state,
-                      broker_held_answer_fn *answer, broker_held_drop_fn *drop,
-                      bool wake_on_append, int64_t timeout_ms)
+                      broker_held_answer_fn *answer, broker_held_drop_fn *drop, bool wake_on_append,
+                      int64_t timeout_ms)
 {
     struct broker_held *held = sl_xcalloc(1, sizeof *held);
     held->req = *req;
@@ -342,8 +339,7 @@ void broker_conn_hold(struct broker_conn *conn, const struct broker_req *req, vo
     held->answer = answer;
     held->drop = drop;
     held->wake_on_append = wake_on_append;
-    held->timer = sl_ev_timer_add(conn->b->ev, timeout_ms < 0 ? 0 : timeout_ms, on_deadline,
-                                  conn);
+    held->timer = sl_ev_timer_add(conn->b->ev, timeout_ms < 0 ? 0 : timeout_ms, on_deadline, conn);
     conn->held = held;
 }
 
@@ -456,11 +452,11 @@ struct broker_conn *broker_conn_new(struct broker *b, int fd, const char *peer)
         socklen_t len = sizeof ss;
         char host[128];
         if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
-            getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, NULL, 0,
-                        NI_NUMERICHOST) == 0)
+            getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, NULL, 0, NI_NUMERICHOST) ==
+                0)
             snprintf(conn->adv_host, sizeof conn->adv_host, "%s", host);
     }
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     if (sl_ev_fd_add(b->ev, fd, SL_EV_READ, on_io, conn, &err) != SL_OK) {
         sl_warn("cannot watch connection from %s: %s", peer, err.msg);
         sl_buf_release(&conn->rbuf);

@@ -11,7 +11,7 @@ int broker_handle_ApiVersions(struct broker_conn *conn, const struct broker_req 
 {
     int16_t ver = req->hdr.request_api_version;
     struct kafka_ApiVersionsRequest in;
-    struct kafka_ApiVersionsResponse res = { 0 };
+    struct kafka_ApiVersionsResponse res = {0};
     /* The v3 body only names the client software; a malformed one is
      * answered with INVALID_REQUEST (as Kafka does) so rdk retries with v0. */
     if (kafka_ApiVersionsRequest_decode(req->body, ver, &conn->arena, &in, err) != SL_OK) {

@@ -15,12 +15,27 @@
 #include "broker/broker_int.h"
 
 static const char *const accepted_configs[] = {
-    "cleanup.policy", "compression.type", "delete.retention.ms", "file.delete.delay.ms",
-    "flush.messages", "flush.ms", "index.interval.bytes", "max.message.bytes",
-    "message.timestamp.type", "min.insync.replicas", "retention.bytes", "retention.ms",
-    "segment.bytes", "segment.ms", "segment.index.bytes", "segment.jitter.ms",
-    "unclean.leader.election.enable", "message.downconversion.enable", "preallocate",
-    "message.timestamp.difference.max.ms", NULL,
+    "cleanup.policy",
+    "compression.type",
+    "delete.retention.ms",
+    "file.delete.delay.ms",
+    "flush.messages",
+    "flush.ms",
+    "index.interval.bytes",
+    "max.message.bytes",
+    "message.timestamp.type",
+    "min.insync.replicas",
+    "retention.bytes",
+    "retention.ms",
+    "segment.bytes",
+    "segment.ms",
+    "segment.index.bytes",
+    "segment.jitter.ms",
+    "unclean.leader.election.enable",
+    "message.downconversion.enable",
+    "preallocate",
+    "message.timestamp.difference.max.ms",
+    NULL,
 };
 
 static const char *check_config(const struct kafka_CreateableTopicConfig *c)
@@ -28,8 +43,7 @@ static const char *check_config(const struct kafka_CreateableTopicConfig *c)
     for (const char *const *k = accepted_configs; *k; k++) {
         if (!sl_slice_eq_str(c->name, *k))
             continue;
-        if (strcmp(*k, "cleanup.policy") == 0 && c->value.p &&
-            !sl_slice_eq_str(c->value, "delete"))
+        if (strcmp(*k, "cleanup.policy") == 0 && c->value.p && !sl_slice_eq_str(c->value, "delete"))
             return "only cleanup.policy=delete is supported";
         if (strcmp(*k, "message.timestamp.type") == 0 && c->value.p &&
             !sl_slice_eq_str(c->value, "CreateTime"))
@@ -47,14 +61,14 @@ int broker_handle_CreateTopics(struct broker_conn *conn, const struct broker_req
     struct kafka_CreateTopicsRequest in;
     if (kafka_CreateTopicsRequest_decode(req->body, ver, &conn->arena, &in, err) != SL_OK)
         return SL_EPROTO;
-    struct kafka_CreateTopicsResponse res = { .ntopics = in.ntopics < 0 ? 0 : in.ntopics };
-    res.topics = sl_arena_alloc(&conn->arena,
-                                (res.ntopics ? (size_t)res.ntopics : 1) * sizeof *res.topics);
+    struct kafka_CreateTopicsResponse res = {.ntopics = in.ntopics < 0 ? 0 : in.ntopics};
+    res.topics =
+        sl_arena_alloc(&conn->arena, (res.ntopics ? (size_t)res.ntopics : 1) * sizeof *res.topics);
     for (int32_t i = 0; i < res.ntopics; i++) {
         const struct kafka_CreatableTopic *t = &in.topics[i];
         struct kafka_CreatableTopicResult *tr = &res.topics[i];
         const char *msg = NULL;
-        *tr = (struct kafka_CreatableTopicResult){ .name = t->name.p ? t->name : sl_slice_str("") };
+        *tr = (struct kafka_CreatableTopicResult){.name = t->name.p ? t->name : sl_slice_str("")};
         char *name = broker_cstr(conn, t->name);
         int32_t partitions = t->num_partitions;
         if (t->nassignments > 0)
@@ -79,7 +93,7 @@ int broker_handle_CreateTopics(struct broker_conn *conn, const struct broker_req
             tr->error_code = KAFKA_TOPIC_ALREADY_EXISTS;
             msg = "topic already exists";
         } else if (!in.validate_only) {
-            struct sl_error cerr = { 0 };
+            struct sl_error cerr = {0};
             int rc = log_store_topic_create(b->store, name, partitions, NULL, &cerr);
             if (rc == SL_EEXIST) {
                 tr->error_code = KAFKA_TOPIC_ALREADY_EXISTS;

@@ -17,20 +17,20 @@ int broker_handle_DeleteTopics(struct broker_conn *conn, const struct broker_req
     struct kafka_DeleteTopicsRequest in;
     if (kafka_DeleteTopicsRequest_decode(req->body, ver, &conn->arena, &in, err) != SL_OK)
         return SL_EPROTO;
-    struct kafka_DeleteTopicsResponse res = { .nresponses = in.ntopic_names < 0 ? 0
-                                                                                : in.ntopic_names };
+    struct kafka_DeleteTopicsResponse res = {.nresponses =
+                                                 in.ntopic_names < 0 ? 0 : in.ntopic_names};
     res.responses = sl_arena_alloc(&conn->arena, (res.nresponses ? (size_t)res.nresponses : 1) *
                                                      sizeof *res.responses);
     for (int32_t i = 0; i < res.nresponses; i++) {
         struct kafka_DeletableTopicResult *r = &res.responses[i];
         struct sl_slice nm = in.topic_names[i];
-        *r = (struct kafka_DeletableTopicResult){ .name = nm.p ? nm : sl_slice_str("") };
+        *r = (struct kafka_DeletableTopicResult){.name = nm.p ? nm : sl_slice_str("")};
         char *name = broker_cstr(conn, nm);
         if (strlen(name) != nm.len || !log_store_topic(b->store, name)) {
             r->error_code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
             continue;
         }
-        struct sl_error derr = { 0 };
+        struct sl_error derr = {0};
         int rc = log_store_topic_delete(b->store, name, &derr);
         if (rc == SL_ENOTFOUND) {
             r->error_code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;

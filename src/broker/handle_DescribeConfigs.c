@@ -30,19 +30,18 @@ int broker_handle_DescribeConfigs(struct broker_conn *conn, const struct broker_
         int64_t value; /* INT64_MIN: use text */
         const char *text;
     } all[] = {
-        { "cleanup.policy", INT64_MIN, "delete" },
-        { "message.timestamp.type", INT64_MIN, "CreateTime" },
-        { "segment.bytes", lc->segment_bytes, NULL },
-        { "segment.ms", lc->segment_ms, NULL },
-        { "retention.bytes", lc->retention_bytes, NULL },
-        { "retention.ms", lc->retention_ms, NULL },
-        { "max.message.bytes", lc->max_batch_bytes, NULL },
-        { "index.interval.bytes", lc->index_interval_bytes, NULL },
+        {"cleanup.policy", INT64_MIN, "delete"},
+        {"message.timestamp.type", INT64_MIN, "CreateTime"},
+        {"segment.bytes", lc->segment_bytes, NULL},
+        {"segment.ms", lc->segment_ms, NULL},
+        {"retention.bytes", lc->retention_bytes, NULL},
+        {"retention.ms", lc->retention_ms, NULL},
+        {"max.message.bytes", lc->max_batch_bytes, NULL},
+        {"index.interval.bytes", lc->index_interval_bytes, NULL},
     };
     const int32_t nall = (int32_t)(sizeof all / sizeof all[0]);
 
-    struct kafka_DescribeConfigsResponse res = { .nresults = in.nresources < 0 ? 0
-                                                                              : in.nresources };
+    struct kafka_DescribeConfigsResponse res = {.nresults = in.nresources < 0 ? 0 : in.nresources};
     res.results = sl_arena_alloc(&conn->arena,
                                  (res.nresults ? (size_t)res.nresults : 1) * sizeof *res.results);
     for (int32_t i = 0; i < res.nresults; i++) {

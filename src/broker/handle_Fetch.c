@@ -29,8 +29,8 @@
 
 #define MAX_WAIT_CAP_MS 300000
 
-static struct log_partition *find_part(struct broker *b, struct sl_slice topic_name,
-                                       int32_t index, int16_t *error_code)
+static struct log_partition *find_part(struct broker *b, struct sl_slice topic_name, int32_t index,
+                                       int16_t *error_code)
 {
     struct log_topic *topic = broker_topic(b, topic_name, false, error_code);
     if (!topic)
@@ -63,7 +63,7 @@ static bool ready(struct broker_conn *conn, const struct kafka_FetchRequest *in)
             if (in->min_bytes <= 1)
                 return true;
             struct log_read rd;
-            struct sl_error err = { 0 };
+            struct sl_error err = {0};
             if (log_partition_read(part, p->fetch_offset, p->partition_max_bytes, &rd, &err) !=
                 SL_OK)
                 return true;
@@ -88,7 +88,7 @@ static bool answer(struct broker_conn *conn, const struct broker_req *req,
     if (!final && !ready(conn, in))
         return false;
     int16_t ver = req->hdr.request_api_version;
-    struct kafka_FetchResponse res = { .nresponses = in->ntopics < 0 ? 0 : in->ntopics };
+    struct kafka_FetchResponse res = {.nresponses = in->ntopics < 0 ? 0 : in->ntopics};
     res.responses = sl_arena_alloc(&conn->arena, (res.nresponses ? (size_t)res.nresponses : 1) *
                                                      sizeof *res.responses);
     int64_t budget = in->max_bytes;
@@ -109,14 +109,14 @@ static bool answer(struct broker_conn *conn, const struct broker_req *req,
             const struct kafka_FetchPartition *p = &t->partitions[j];
             struct kafka_FetchPartitionData *pd = &tr->partitions[j];
             struct log_read *rd = &reads[r++];
-            *rd = (struct log_read){ .fd = -1 };
+            *rd = (struct log_read){.fd = -1};
             *pd = (struct kafka_FetchPartitionData){
                 .partition_index = p->partition,
                 .high_watermark = -1,
                 .last_stable_offset = -1,
                 .log_start_offset = -1,
                 .preferred_read_replica = -1,
-                .records = { .mem = sl_slice_make(NULL, 0) },
+                .records = {.mem = sl_slice_make(NULL, 0)},
             };
             struct log_partition *part = find_part(b, t->topic, p->partition, &pd->error_code);
             if (!part)
@@ -127,7 +127,7 @@ static bool answer(struct broker_conn *conn, const struct broker_req *req,
             if (budget <= 0)
                 continue;
             int64_t limit = p->partition_max_bytes < budget ? p->partition_max_bytes : budget;
-            struct sl_error err = { 0 };
+            struct sl_error err = {0};
             int rc = log_partition_read(part, p->fetch_offset, limit, rd, &err);
             if (rc == SL_ENOTFOUND) {
                 pd->error_code = KAFKA_OFFSET_OUT_OF_RANGE;
@@ -137,7 +137,7 @@ static bool answer(struct broker_conn *conn, const struct broker_req *req,
                 sl_warn("fetch from '%.*s' partition %d failed: %s", (int)t->topic.len,
                         (const char *)t->topic.p, p->partition, err.msg);
                 pd->error_code = 56; /* KAFKA_STORAGE_ERROR */
-                *rd = (struct log_read){ .fd = -1 };
+                *rd = (struct log_read){.fd = -1};
                 continue;
             }
             if (rd->len) {
@@ -150,7 +150,7 @@ static bool answer(struct broker_conn *conn, const struct broker_req *req,
             }
         }
     }
-    struct kafka_splices sp = { 0 };
+    struct kafka_splices sp = {0};
     size_t start = broker_resp_begin(conn, req);
     size_t extra = kafka_FetchResponse_encode_spliced(&conn->out, ver, &res, &sp);
     for (size_t k = 0; k < sp.n; k++) {

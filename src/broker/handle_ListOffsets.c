@@ -16,9 +16,9 @@ int broker_handle_ListOffsets(struct broker_conn *conn, const struct broker_req 
     struct kafka_ListOffsetsRequest in;
     if (kafka_ListOffsetsRequest_decode(req->body, ver, &conn->arena, &in, err) != SL_OK)
         return SL_EPROTO;
-    struct kafka_ListOffsetsResponse res = { .ntopics = in.ntopics < 0 ? 0 : in.ntopics };
-    res.topics = sl_arena_alloc(&conn->arena,
-                                (res.ntopics ? (size_t)res.ntopics : 1) * sizeof *res.topics);
+    struct kafka_ListOffsetsResponse res = {.ntopics = in.ntopics < 0 ? 0 : in.ntopics};
+    res.topics =
+        sl_arena_alloc(&conn->arena, (res.ntopics ? (size_t)res.ntopics : 1) * sizeof *res.topics);
     for (int32_t i = 0; i < res.ntopics; i++) {
         const struct kafka_ListOffsetsTopic *t = &in.topics[i];
         struct kafka_ListOffsetsTopicResponse *tr = &res.topics[i];
@@ -37,8 +37,8 @@ int broker_handle_ListOffsets(struct broker_conn *conn, const struct broker_req 
                 .timestamp = -1,
                 .offset = -1,
             };
-            struct log_partition *part = topic ? log_topic_partition(topic, p->partition_index)
-                                               : NULL;
+            struct log_partition *part =
+                topic ? log_topic_partition(topic, p->partition_index) : NULL;
             if (!part) {
                 pr->error_code = topic ? KAFKA_UNKNOWN_TOPIC_OR_PARTITION : topic_error;
                 continue;
@@ -50,7 +50,7 @@ int broker_handle_ListOffsets(struct broker_conn *conn, const struct broker_req 
             } else if (p->timestamp < 0) {
                 pr->error_code = KAFKA_INVALID_REQUEST;
             } else {
-                struct sl_error lerr = { 0 };
+                struct sl_error lerr = {0};
                 int64_t off, ts;
                 int rc = log_partition_offset_for_time(part, p->timestamp, &off, &ts, &lerr);
                 if (rc == SL_OK) {

@@ -16,7 +16,7 @@ static void fill_topic(struct broker_conn *conn, struct kafka_MetadataResponseTo
     int32_t n = log_topic_partitions(topic);
     t->partitions = sl_arena_alloc(&conn->arena, (size_t)n * sizeof *t->partitions);
     t->npartitions = n;
-    static int32_t self[1] = { BROKER_NODE_ID };
+    static int32_t self[1] = {BROKER_NODE_ID};
     for (int32_t i = 0; i < n; i++) {
         struct kafka_MetadataResponsePartition *p = &t->partitions[i];
         *p = (struct kafka_MetadataResponsePartition){
@@ -73,7 +73,7 @@ int broker_handle_Metadata(struct broker_conn *conn, const struct broker_req *re
                                     (in.ntopics ? (size_t)in.ntopics : 1) * sizeof *res.topics);
         for (int32_t i = 0; i < in.ntopics; i++) {
             struct kafka_MetadataResponseTopic *t = &res.topics[i];
-            *t = (struct kafka_MetadataResponseTopic){ .name = in.topics[i].name };
+            *t = (struct kafka_MetadataResponseTopic){.name = in.topics[i].name};
             if (!t->name.p)
                 t->name = sl_slice_str("");
             struct log_topic *topic =

@@ -51,31 +51,30 @@ int cmd_broker(int argc, char **argv)
     int64_t retention_bytes = cfg.log.retention_bytes, retention_ms = cfg.log.retention_ms;
     int64_t max_message = cfg.log.max_batch_bytes;
     const struct opt opts[] = {
-        { "listen", 0, OPT_STRING, &cfg.listen, "H:P",
-          "address to listen on (default 127.0.0.1:9092)" },
-        { "advertise", 0, OPT_STRING, &cfg.advertise, "H:P",
-          "address given to clients in Metadata (default: the listen address)" },
-        { "data", 0, OPT_STRING, &cfg.data_dir, "DIR",
-          "data directory (default ./sluice-data)" },
-        { "no-auto-create", 0, OPT_FLAG, &no_auto_create, NULL,
-          "do not create unknown topics on Metadata or Produce" },
-        { "partitions", 0, OPT_INT, &partitions, "N",
-          "partitions of auto-created topics (default 1)" },
-        { "max-request-bytes", 0, OPT_INT, &max_request, "N",
-          "largest request frame accepted (default 104857600)" },
-        { "flush", 0, OPT_STRING, &flush, "POLICY",
-          "always (fdatasync before acks, default), interval=MS, or os" },
-        { "segment-bytes", 0, OPT_INT, &segment_bytes, "N",
-          "roll segments at this size (default 1 GiB)" },
-        { "segment-ms", 0, OPT_INT, &segment_ms, "MS", "roll segments this old (default 7 days)" },
-        { "retention-bytes", 0, OPT_INT, &retention_bytes, "N",
-          "keep at most this many bytes per partition (default -1: unlimited)" },
-        { "retention-ms", 0, OPT_INT, &retention_ms, "MS",
-          "delete segments older than this (default 7 days; -1: forever)" },
-        { "max-message-bytes", 0, OPT_INT, &max_message, "N",
-          "largest record batch accepted (default 1 MiB)" },
-        { "dump-frames", 0, OPT_STRING, &cfg.dump_dir, "DIR",
-          "debug: write every request frame to DIR (fuzz corpus seeds)" },
+        {"listen", 0, OPT_STRING, &cfg.listen, "H:P",
+         "address to listen on (default 127.0.0.1:9092)"},
+        {"advertise", 0, OPT_STRING, &cfg.advertise, "H:P",
+         "address given to clients in Metadata (default: the listen address)"},
+        {"data", 0, OPT_STRING, &cfg.data_dir, "DIR", "data directory (default ./sluice-data)"},
+        {"no-auto-create", 0, OPT_FLAG, &no_auto_create, NULL,
+         "do not create unknown topics on Metadata or Produce"},
+        {"partitions", 0, OPT_INT, &partitions, "N",
+         "partitions of auto-created topics (default 1)"},
+        {"max-request-bytes", 0, OPT_INT, &max_request, "N",
+         "largest request frame accepted (default 104857600)"},
+        {"flush", 0, OPT_STRING, &flush, "POLICY",
+         "always (fdatasync before acks, default), interval=MS, or os"},
+        {"segment-bytes", 0, OPT_INT, &segment_bytes, "N",
+         "roll segments at this size (default 1 GiB)"},
+        {"segment-ms", 0, OPT_INT, &segment_ms, "MS", "roll segments this old (default 7 days)"},
+        {"retention-bytes", 0, OPT_INT, &retention_bytes, "N",
+         "keep at most this many bytes per partition (default -1: unlimited)"},
+        {"retention-ms", 0, OPT_INT, &retention_ms, "MS",
+         "delete segments older than this (default 7 days; -1: forever)"},
+        {"max-message-bytes", 0, OPT_INT, &max_message, "N",
+         "largest record batch accepted (default 1 MiB)"},
+        {"dump-frames", 0, OPT_STRING, &cfg.dump_dir, "DIR",
+         "debug: write every request frame to DIR (fuzz corpus seeds)"},
         OPT_TABLE_END,
     };
     int npos = opt_parse(&broker_cmd, opts, argc, argv);
@@ -84,7 +83,7 @@ int cmd_broker(int argc, char **argv)
     if (npos > 0)
         return opt_usage_error(&broker_cmd, "unexpected argument '%s'", argv[1]);
 
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     if (flush && log_flush_parse(flush, &cfg.log, &err) != SL_OK)
         return opt_usage_error(&broker_cmd, "%s", err.msg);
     if (partitions < 1 || partitions > LOG_PARTITIONS_MAX)
@@ -111,7 +110,7 @@ int cmd_broker(int argc, char **argv)
         return err.code == SL_EUSAGE ? opt_usage_error(&broker_cmd, "%s", err.msg)
                                      : cmd_fail("broker", &err);
     running = b;
-    struct sigaction sa = { .sa_handler = on_signal };
+    struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);

@@ -119,8 +119,8 @@ int kafka_response_header_version(int api_key, int api_version);
  * Each reader returns zero / an empty or null slice once the cursor failed.
  * A length that exceeds the bytes left fails the cursor; nothing is copied.
  */
-struct sl_slice kafka_read_string(struct sl_cur *cur);  /* STRING / NULLABLE_STRING */
-struct sl_slice kafka_read_bytes(struct sl_cur *cur);   /* BYTES / NULLABLE_BYTES */
+struct sl_slice kafka_read_string(struct sl_cur *cur);         /* STRING / NULLABLE_STRING */
+struct sl_slice kafka_read_bytes(struct sl_cur *cur);          /* BYTES / NULLABLE_BYTES */
 struct sl_slice kafka_read_compact_string(struct sl_cur *cur); /* COMPACT_(NULLABLE_)STRING */
 struct sl_slice kafka_read_compact_bytes(struct sl_cur *cur);  /* COMPACT_(NULLABLE_)BYTES */
 /*
@@ -134,12 +134,12 @@ void kafka_read_tags(struct sl_cur *cur);
 
 /* ---- Primitive writers (append to an uncapped buf) ---------------------- */
 
-void kafka_write_string(struct sl_buf *out, struct sl_slice s);  /* p NULL: -1 */
-void kafka_write_bytes(struct sl_buf *out, struct sl_slice s);   /* p NULL: -1 */
+void kafka_write_string(struct sl_buf *out, struct sl_slice s); /* p NULL: -1 */
+void kafka_write_bytes(struct sl_buf *out, struct sl_slice s);  /* p NULL: -1 */
 void kafka_write_compact_string(struct sl_buf *out, struct sl_slice s);
 void kafka_write_compact_bytes(struct sl_buf *out, struct sl_slice s);
 void kafka_write_array_len(struct sl_buf *out, bool compact, int32_t n); /* -1: null */
-void kafka_write_empty_tags(struct sl_buf *out); /* one 0x00 byte */
+void kafka_write_empty_tags(struct sl_buf *out);                         /* one 0x00 byte */
 
 /* ---- Frames and headers ------------------------------------------------- */
 
@@ -293,7 +293,7 @@ struct kafka_FetchPartition {
     int32_t partition;
     int32_t current_leader_epoch; /* v9+; -1 when absent */
     int64_t fetch_offset;
-    int64_t log_start_offset;     /* v5+; -1 when absent */
+    int64_t log_start_offset; /* v5+; -1 when absent */
     int32_t partition_max_bytes;
 };
 
@@ -313,10 +313,10 @@ struct kafka_FetchRequest {
     int32_t replica_id;
     int32_t max_wait_ms;
     int32_t min_bytes;
-    int32_t max_bytes;       /* v3+; INT32_MAX when absent */
-    int8_t isolation_level;  /* v4+; 0 read_uncommitted, 1 read_committed */
-    int32_t session_id;      /* v7+ */
-    int32_t session_epoch;   /* v7+; -1 when absent */
+    int32_t max_bytes;      /* v3+; INT32_MAX when absent */
+    int8_t isolation_level; /* v4+; 0 read_uncommitted, 1 read_committed */
+    int32_t session_id;     /* v7+ */
+    int32_t session_epoch;  /* v7+; -1 when absent */
     struct kafka_FetchTopic *topics;
     int32_t ntopics;
     struct kafka_ForgottenTopic *forgotten_topics_data; /* v7+ */
@@ -346,8 +346,8 @@ struct kafka_FetchPartitionData {
     int32_t partition_index;
     int16_t error_code;
     int64_t high_watermark;
-    int64_t last_stable_offset; /* v4+ */
-    int64_t log_start_offset;   /* v5+ */
+    int64_t last_stable_offset;                            /* v4+ */
+    int64_t log_start_offset;                              /* v5+ */
     struct kafka_AbortedTransaction *aborted_transactions; /* v4+, nullable */
     int32_t naborted_transactions;
     int32_t preferred_read_replica; /* v11+; always -1 from sluice */
@@ -514,7 +514,7 @@ struct kafka_DescribeConfigsResourceResult {
     struct sl_slice name;
     struct sl_slice value; /* nullable */
     bool read_only;
-    bool is_default;     /* v0 only */
+    bool is_default;      /* v0 only */
     int8_t config_source; /* v1+ */
     bool is_sensitive;
     struct kafka_DescribeConfigsSynonym *synonyms; /* v1+ */
@@ -551,10 +551,10 @@ struct kafka_DescribeConfigsResponse {
  * kafka_frame_end. Versions outside the codec's range fail decode with
  * SL_EPROTO and are a caller bug for encode (asserted).
  */
-#define KAFKA_DECLARE_CODEC(M, MAXV)                                                        \
-    enum { kafka_##M##_max_version = (MAXV) };                                              \
-    int kafka_##M##_decode(struct sl_slice body, int16_t version, struct sl_arena *arena,   \
-                           struct kafka_##M *msg, struct sl_error *err);                    \
+#define KAFKA_DECLARE_CODEC(M, MAXV)                                                               \
+    enum { kafka_##M##_max_version = (MAXV) };                                                     \
+    int kafka_##M##_decode(struct sl_slice body, int16_t version, struct sl_arena *arena,          \
+                           struct kafka_##M *msg, struct sl_error *err);                           \
     void kafka_##M##_encode(struct sl_buf *out, int16_t version, const struct kafka_##M *msg)
 
 KAFKA_DECLARE_CODEC(ApiVersionsRequest, 3);

@@ -42,38 +42,37 @@ void kio_records(struct kafka_io *io, struct kafka_FetchRecords *r);
  * An array: on read, allocate *n elements of elem_size (zeroed) in the arena;
  * on write, emit *n. Returns the number of elements to visit (0 for null).
  */
-int32_t kio_array(struct kafka_io *io, void **items, int32_t *n, size_t elem_size,
-                  size_t min_elem);
+int32_t kio_array(struct kafka_io *io, void **items, int32_t *n, size_t elem_size, size_t min_elem);
 /* The TAG_BUFFER of a struct when flexible; nothing otherwise. */
 void kio_tags(struct kafka_io *io);
 
 /* Run the visitor `fn` as a decoder or an encoder (see KAFKA_DEFINE_CODEC). */
 int kio_decode(void (*fn)(struct kafka_io *, void *), const char *name, int max_version,
-               int first_flexible, struct sl_slice body, int16_t version,
-               struct sl_arena *arena, void *msg, size_t msg_size, struct sl_error *err);
+               int first_flexible, struct sl_slice body, int16_t version, struct sl_arena *arena,
+               void *msg, size_t msg_size, struct sl_error *err);
 void kio_encode(void (*fn)(struct kafka_io *, void *), int max_version, int first_flexible,
-                struct sl_buf *out, int16_t version, const void *msg,
-                struct kafka_splices *sp, size_t *spliced);
+                struct sl_buf *out, int16_t version, const void *msg, struct kafka_splices *sp,
+                size_t *spliced);
 
-#define KIO_ARRAY(io, arr, n, min_elem) \
+#define KIO_ARRAY(io, arr, n, min_elem)                                                            \
     kio_array((io), (void **)&(arr), &(n), sizeof *(arr), (min_elem))
 
 /* Define kafka_M_decode / kafka_M_encode from `static void M_io(io, struct kafka_M *)`. */
-#define KAFKA_DEFINE_CODEC(M, FIRST_FLEX)                                                    \
-    static void M##_visit(struct kafka_io *io, void *msg)                                    \
-    {                                                                                        \
-        M##_io(io, msg);                                                                     \
-    }                                                                                        \
-    int kafka_##M##_decode(struct sl_slice body, int16_t version, struct sl_arena *arena,    \
-                           struct kafka_##M *msg, struct sl_error *err)                      \
-    {                                                                                        \
-        return kio_decode(M##_visit, #M, kafka_##M##_max_version, (FIRST_FLEX), body,        \
-                          version, arena, msg, sizeof *msg, err);                            \
-    }                                                                                        \
-    void kafka_##M##_encode(struct sl_buf *out, int16_t version, const struct kafka_##M *msg) \
-    {                                                                                        \
-        kio_encode(M##_visit, kafka_##M##_max_version, (FIRST_FLEX), out, version, msg,      \
-                   NULL, NULL);                                                              \
+#define KAFKA_DEFINE_CODEC(M, FIRST_FLEX)                                                          \
+    static void M##_visit(struct kafka_io *io, void *msg)                                          \
+    {                                                                                              \
+        M##_io(io, msg);                                                                           \
+    }                                                                                              \
+    int kafka_##M##_decode(struct sl_slice body, int16_t version, struct sl_arena *arena,          \
+                           struct kafka_##M *msg, struct sl_error *err)                            \
+    {                                                                                              \
+        return kio_decode(M##_visit, #M, kafka_##M##_max_version, (FIRST_FLEX), body, version,     \
+                          arena, msg, sizeof *msg, err);                                           \
+    }                                                                                              \
+    void kafka_##M##_encode(struct sl_buf *out, int16_t version, const struct kafka_##M *msg)      \
+    {                                                                                              \
+        kio_encode(M##_visit, kafka_##M##_max_version, (FIRST_FLEX), out, version, msg, NULL,      \
+                   NULL);                                                                          \
     }
 
 #endif

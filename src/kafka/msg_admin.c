@@ -201,8 +201,7 @@ KAFKA_DEFINE_CODEC(DeleteTopicsResponse, 4)
 
 /* ---- DescribeConfigs (32): v0-2, flexible from 4 ------------------------- */
 
-static void DescribeConfigsRequest_io(struct kafka_io *io,
-                                      struct kafka_DescribeConfigsRequest *m)
+static void DescribeConfigsRequest_io(struct kafka_io *io, struct kafka_DescribeConfigsRequest *m)
 {
     int32_t n = KIO_ARRAY(io, m->resources, m->nresources, 7);
     for (int32_t i = 0; i < n; i++) {
@@ -219,8 +218,7 @@ static void DescribeConfigsRequest_io(struct kafka_io *io,
     kio_tags(io);
 }
 
-static void DescribeConfigsResponse_io(struct kafka_io *io,
-                                       struct kafka_DescribeConfigsResponse *m)
+static void DescribeConfigsResponse_io(struct kafka_io *io, struct kafka_DescribeConfigsResponse *m)
 {
     int16_t v = io->version;
     kio_i32(io, &m->throttle_time_ms);

@@ -151,8 +151,7 @@ static void FetchResponse_io(struct kafka_io *io, struct kafka_FetchResponse *m)
             else if (rd)
                 p->log_start_offset = -1;
             if (v >= 4) {
-                int32_t na =
-                    KIO_ARRAY(io, p->aborted_transactions, p->naborted_transactions, 16);
+                int32_t na = KIO_ARRAY(io, p->aborted_transactions, p->naborted_transactions, 16);
                 for (int32_t k = 0; k < na; k++) {
                     kio_i64(io, &p->aborted_transactions[k].producer_id);
                     kio_i64(io, &p->aborted_transactions[k].first_offset);

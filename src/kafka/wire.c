@@ -31,58 +31,58 @@ static const struct {
     const char *name;
     int16_t first_flexible; /* INT16_MAX: never flexible */
 } apis[] = {
-    [0] = { "Produce", 9 },
-    [1] = { "Fetch", 12 },
-    [2] = { "ListOffsets", 6 },
-    [3] = { "Metadata", 9 },
-    [4] = { "LeaderAndIsr", 4 },
-    [5] = { "StopReplica", 2 },
-    [6] = { "UpdateMetadata", 6 },
-    [7] = { "ControlledShutdown", 3 },
-    [8] = { "OffsetCommit", 8 },
-    [9] = { "OffsetFetch", 6 },
-    [10] = { "FindCoordinator", 3 },
-    [11] = { "JoinGroup", 6 },
-    [12] = { "Heartbeat", 4 },
-    [13] = { "LeaveGroup", 4 },
-    [14] = { "SyncGroup", 4 },
-    [15] = { "DescribeGroups", 5 },
-    [16] = { "ListGroups", 3 },
-    [17] = { "SaslHandshake", INT16_MAX },
-    [18] = { "ApiVersions", 3 },
-    [19] = { "CreateTopics", 5 },
-    [20] = { "DeleteTopics", 4 },
-    [21] = { "DeleteRecords", 2 },
-    [22] = { "InitProducerId", 2 },
-    [23] = { "OffsetForLeaderEpoch", 4 },
-    [24] = { "AddPartitionsToTxn", 3 },
-    [25] = { "AddOffsetsToTxn", 3 },
-    [26] = { "EndTxn", 3 },
-    [27] = { "WriteTxnMarkers", 1 },
-    [28] = { "TxnOffsetCommit", 3 },
-    [29] = { "DescribeAcls", 2 },
-    [30] = { "CreateAcls", 2 },
-    [31] = { "DeleteAcls", 2 },
-    [32] = { "DescribeConfigs", 4 },
-    [33] = { "AlterConfigs", 2 },
-    [34] = { "AlterReplicaLogDirs", 2 },
-    [35] = { "DescribeLogDirs", 2 },
-    [36] = { "SaslAuthenticate", 2 },
-    [37] = { "CreatePartitions", 2 },
-    [38] = { "CreateDelegationToken", 2 },
-    [39] = { "RenewDelegationToken", 2 },
-    [40] = { "ExpireDelegationToken", 2 },
-    [41] = { "DescribeDelegationToken", 2 },
-    [42] = { "DeleteGroups", 2 },
-    [43] = { "ElectLeaders", 2 },
-    [44] = { "IncrementalAlterConfigs", 1 },
-    [45] = { "AlterPartitionReassignments", 0 },
-    [46] = { "ListPartitionReassignments", 0 },
-    [47] = { "OffsetDelete", INT16_MAX },
-    [48] = { "DescribeClientQuotas", 1 },
-    [49] = { "AlterClientQuotas", 1 },
-    [50] = { "DescribeUserScramCredentials", 0 },
-    [51] = { "AlterUserScramCredentials", 0 },
+    [0] = {"Produce", 9},
+    [1] = {"Fetch", 12},
+    [2] = {"ListOffsets", 6},
+    [3] = {"Metadata", 9},
+    [4] = {"LeaderAndIsr", 4},
+    [5] = {"StopReplica", 2},
+    [6] = {"UpdateMetadata", 6},
+    [7] = {"ControlledShutdown", 3},
+    [8] = {"OffsetCommit", 8},
+    [9] = {"OffsetFetch", 6},
+    [10] = {"FindCoordinator", 3},
+    [11] = {"JoinGroup", 6},
+    [12] = {"Heartbeat", 4},
+    [13] = {"LeaveGroup", 4},
+    [14] = {"SyncGroup", 4},
+    [15] = {"DescribeGroups", 5},
+    [16] = {"ListGroups", 3},
+    [17] = {"SaslHandshake", INT16_MAX},
+    [18] = {"ApiVersions", 3},
+    [19] = {"CreateTopics", 5},
+    [20] = {"DeleteTopics", 4},
+    [21] = {"DeleteRecords", 2},
+    [22] = {"InitProducerId", 2},
+    [23] = {"OffsetForLeaderEpoch", 4},
+    [24] = {"AddPartitionsToTxn", 3},
+    [25] = {"AddOffsetsToTxn", 3},
+    [26] = {"EndTxn", 3},
+    [27] = {"WriteTxnMarkers", 1},
+    [28] = {"TxnOffsetCommit", 3},
+    [29] = {"DescribeAcls", 2},
+    [30] = {"CreateAcls", 2},
+    [31] = {"DeleteAcls", 2},
+    [32] = {"DescribeConfigs", 4},
+    [33] = {"AlterConfigs", 2},
+    [34] = {"AlterReplicaLogDirs", 2},
+    [35] = {"DescribeLogDirs", 2},
+    [36] = {"SaslAuthenticate", 2},
+    [37] = {"CreatePartitions", 2},
+    [38] = {"CreateDelegationToken", 2},
+    [39] = {"RenewDelegationToken", 2},
+    [40] = {"ExpireDelegationToken", 2},
+    [41] = {"DescribeDelegationToken", 2},
+    [42] = {"DeleteGroups", 2},
+    [43] = {"ElectLeaders", 2},
+    [44] = {"IncrementalAlterConfigs", 1},
+    [45] = {"AlterPartitionReassignments", 0},
+    [46] = {"ListPartitionReassignments", 0},
+    [47] = {"OffsetDelete", INT16_MAX},
+    [48] = {"DescribeClientQuotas", 1},
+    [49] = {"AlterClientQuotas", 1},
+    [50] = {"DescribeUserScramCredentials", 0},
+    [51] = {"AlterUserScramCredentials", 0},
 };
 
 #define NAPIS ((int)(sizeof apis / sizeof apis[0]))
@@ -271,8 +271,8 @@ int kafka_RequestHeader_decode(struct sl_slice frame, struct kafka_RequestHeader
     hdr->request_api_version = sl_cur_i16be(&cur);
     hdr->correlation_id = sl_cur_i32be(&cur);
     if (cur.failed)
-        return sl_fail_at(err, SL_EPROTO, cur.pos,
-                          "request header truncated: frame of %zu bytes", frame.len);
+        return sl_fail_at(err, SL_EPROTO, cur.pos, "request header truncated: frame of %zu bytes",
+                          frame.len);
     int hv = kafka_request_header_version(hdr->request_api_key, hdr->request_api_version);
     hdr->header_version = (int8_t)(hv < 0 ? 1 : hv);
     /* client_id is an INT16 string in header v1 and v2 alike. */
@@ -280,10 +280,9 @@ int kafka_RequestHeader_decode(struct sl_slice frame, struct kafka_RequestHeader
     if (hdr->header_version >= 2)
         kafka_read_tags(&cur);
     if (cur.failed)
-        return sl_fail_at(err, SL_EPROTO, cur.pos,
-                          "request header v%d of %s v%d truncated or malformed",
-                          hdr->header_version, kafka_api_name(hdr->request_api_key),
-                          hdr->request_api_version);
+        return sl_fail_at(
+            err, SL_EPROTO, cur.pos, "request header v%d of %s v%d truncated or malformed",
+            hdr->header_version, kafka_api_name(hdr->request_api_key), hdr->request_api_version);
     *body = sl_cur_rest(&cur);
     return SL_OK;
 }
@@ -391,8 +390,7 @@ void kio_bytes(struct kafka_io *io, struct sl_slice *s)
 void kio_records(struct kafka_io *io, struct kafka_FetchRecords *r)
 {
     if (kio_reading(io)) {
-        r->mem = io->flexible ? kafka_read_compact_bytes(&io->cur)
-                              : kafka_read_bytes(&io->cur);
+        r->mem = io->flexible ? kafka_read_compact_bytes(&io->cur) : kafka_read_bytes(&io->cur);
         r->file_len = 0;
         r->file = NULL;
         return;
@@ -411,13 +409,12 @@ void kio_records(struct kafka_io *io, struct kafka_FetchRecords *r)
             sp->cap = sp->cap ? sp->cap * 2 : 8;
             sp->v = sl_xrealloc(sp->v, sp->cap * sizeof *sp->v);
         }
-        sp->v[sp->n++] = (struct kafka_splice){ io->out->len, r->file_len, r->file };
+        sp->v[sp->n++] = (struct kafka_splice){io->out->len, r->file_len, r->file};
         io->spliced += r->file_len;
     }
 }
 
-int32_t kio_array(struct kafka_io *io, void **items, int32_t *n, size_t elem_size,
-                  size_t min_elem)
+int32_t kio_array(struct kafka_io *io, void **items, int32_t *n, size_t elem_size, size_t min_elem)
 {
     if (!kio_reading(io)) {
         kafka_write_array_len(io->out, io->flexible, *n);
@@ -444,14 +441,16 @@ void kio_tags(struct kafka_io *io)
 }
 
 int kio_decode(void (*fn)(struct kafka_io *, void *), const char *name, int max_version,
-               int first_flexible, struct sl_slice body, int16_t version,
-               struct sl_arena *arena, void *msg, size_t msg_size, struct sl_error *err)
+               int first_flexible, struct sl_slice body, int16_t version, struct sl_arena *arena,
+               void *msg, size_t msg_size, struct sl_error *err)
 {
     memset(msg, 0, msg_size);
     if (version < 0 || version > max_version)
         return sl_fail(err, SL_EPROTO, "unsupported %s version %d", name, version);
-    struct kafka_io io = { .cur = sl_cur_make(body), .arena = arena, .version = version,
-                           .flexible = version >= first_flexible };
+    struct kafka_io io = {.cur = sl_cur_make(body),
+                          .arena = arena,
+                          .version = version,
+                          .flexible = version >= first_flexible};
     fn(&io, msg);
     if (io.cur.failed)
         return sl_fail_at(err, SL_EPROTO, io.cur.pos,
@@ -461,13 +460,13 @@ int kio_decode(void (*fn)(struct kafka_io *, void *), const char *name, int max_
 }
 
 void kio_encode(void (*fn)(struct kafka_io *, void *), int max_version, int first_flexible,
-                struct sl_buf *out, int16_t version, const void *msg,
-                struct kafka_splices *sp, size_t *spliced)
+                struct sl_buf *out, int16_t version, const void *msg, struct kafka_splices *sp,
+                size_t *spliced)
 {
     assert(version >= 0 && version <= max_version);
     (void)max_version;
-    struct kafka_io io = { .out = out, .sp = sp, .version = version,
-                           .flexible = version >= first_flexible };
+    struct kafka_io io = {
+        .out = out, .sp = sp, .version = version, .flexible = version >= first_flexible};
     fn(&io, (void *)msg); /* the visitor only reads *msg while writing */
     if (spliced)
         *spliced = io.spliced;

@@ -21,14 +21,14 @@ static void test_dispatch_table_advertises_only_decodable_versions(void)
     static const struct {
         int key, codec_max;
     } codec[] = {
-        { KAFKA_API_PRODUCE, kafka_ProduceRequest_max_version },
-        { KAFKA_API_FETCH, kafka_FetchRequest_max_version },
-        { KAFKA_API_LIST_OFFSETS, kafka_ListOffsetsRequest_max_version },
-        { KAFKA_API_METADATA, kafka_MetadataRequest_max_version },
-        { KAFKA_API_API_VERSIONS, kafka_ApiVersionsRequest_max_version },
-        { KAFKA_API_CREATE_TOPICS, kafka_CreateTopicsRequest_max_version },
-        { KAFKA_API_DELETE_TOPICS, kafka_DeleteTopicsRequest_max_version },
-        { KAFKA_API_DESCRIBE_CONFIGS, kafka_DescribeConfigsRequest_max_version },
+        {KAFKA_API_PRODUCE, kafka_ProduceRequest_max_version},
+        {KAFKA_API_FETCH, kafka_FetchRequest_max_version},
+        {KAFKA_API_LIST_OFFSETS, kafka_ListOffsetsRequest_max_version},
+        {KAFKA_API_METADATA, kafka_MetadataRequest_max_version},
+        {KAFKA_API_API_VERSIONS, kafka_ApiVersionsRequest_max_version},
+        {KAFKA_API_CREATE_TOPICS, kafka_CreateTopicsRequest_max_version},
+        {KAFKA_API_DELETE_TOPICS, kafka_DeleteTopicsRequest_max_version},
+        {KAFKA_API_DESCRIBE_CONFIGS, kafka_DescribeConfigsRequest_max_version},
     };
     for (size_t i = 0; i < broker_napis; i++) {
         const struct broker_api *api = &broker_apis[i];
@@ -83,7 +83,7 @@ static int run_rc = 99;
 static void *run_thread(void *arg)
 {
     (void)arg;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     run_rc = broker_run(the_broker, &err);
     return NULL;
 }
@@ -91,13 +91,13 @@ static void *run_thread(void *arg)
 static int dial(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
         return -1;
     }
-    struct timeval tv = { 10, 0 };
+    struct timeval tv = {10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
 }
@@ -106,17 +106,17 @@ static struct sl_arena arena;
 static int32_t corr;
 
 /* Send one request built by `encode_body`, return the response body. */
-#define CALL(fd, KEY, VER, M, msgp, outbuf)                                                  \
-    do {                                                                                     \
-        struct sl_buf req_;                                                                  \
-        sl_buf_init(&req_, 0);                                                               \
-        struct kafka_RequestHeader h_ = { KEY, VER, ++corr, sl_slice_str("unit"), 1 };       \
-        size_t st_ = kafka_request_begin(&req_, &h_);                                        \
-        kafka_##M##_encode(&req_, VER, msgp);                                                \
-        kafka_frame_end(&req_, st_, 0);                                                      \
-        CHECK_INT(write(fd, req_.data, req_.len), req_.len);                                 \
-        sl_buf_release(&req_);                                                               \
-        read_frame(fd, outbuf);                                                              \
+#define CALL(fd, KEY, VER, M, msgp, outbuf)                                                        \
+    do {                                                                                           \
+        struct sl_buf req_;                                                                        \
+        sl_buf_init(&req_, 0);                                                                     \
+        struct kafka_RequestHeader h_ = {KEY, VER, ++corr, sl_slice_str("unit"), 1};               \
+        size_t st_ = kafka_request_begin(&req_, &h_);                                              \
+        kafka_##M##_encode(&req_, VER, msgp);                                                      \
+        kafka_frame_end(&req_, st_, 0);                                                            \
+        CHECK_INT(write(fd, req_.data, req_.len), req_.len);                                       \
+        sl_buf_release(&req_);                                                                     \
+        read_frame(fd, outbuf);                                                                    \
     } while (0)
 
 static void read_exact(int fd, uint8_t *p, size_t n)
@@ -159,7 +159,7 @@ static void test_broker_round_trip_over_loopback(void)
     broker_config_default(&cfg);
     cfg.listen = "127.0.0.1:0";
     cfg.data_dir = dir;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     the_broker = broker_new(&cfg, &err);
     CHECK(the_broker != NULL);
     if (!the_broker) {
@@ -174,7 +174,7 @@ static void test_broker_round_trip_over_loopback(void)
     sl_buf_init(&res, 0);
 
     /* ApiVersions v2 */
-    struct kafka_ApiVersionsRequest av = { 0 };
+    struct kafka_ApiVersionsRequest av = {0};
     struct kafka_ApiVersionsResponse avr;
     CALL(fd, KAFKA_API_API_VERSIONS, 2, ApiVersionsRequest, &av, &res);
     CHECK_INT(kafka_ApiVersionsResponse_decode(sl_buf_slice(&res), 2, &arena, &avr, &err), SL_OK);
@@ -182,8 +182,8 @@ static void test_broker_round_trip_over_loopback(void)
     CHECK_INT(avr.napi_keys, (int32_t)broker_napis);
 
     /* Metadata v4 auto-creates */
-    struct kafka_MetadataRequestTopic mt = { sl_slice_str("unit") };
-    struct kafka_MetadataRequest md = { &mt, 1, true };
+    struct kafka_MetadataRequestTopic mt = {sl_slice_str("unit")};
+    struct kafka_MetadataRequest md = {&mt, 1, true};
     struct kafka_MetadataResponse mdr;
     CALL(fd, KAFKA_API_METADATA, 4, MetadataRequest, &md, &res);
     CHECK_INT(kafka_MetadataResponse_decode(sl_buf_slice(&res), 4, &arena, &mdr, &err), SL_OK);
@@ -197,15 +197,15 @@ static void test_broker_round_trip_over_loopback(void)
     struct kafka_batch_writer w;
     kafka_batch_writer_init(&w, KAFKA_CODEC_NONE, sl_clock_wall_ms());
     kafka_batch_writer_add(&w, sl_clock_wall_ms(), sl_slice_str("k"), sl_slice_str("v1"), NULL, 0);
-    kafka_batch_writer_add(&w, sl_clock_wall_ms(), sl_slice_make(NULL, 0), sl_slice_str("v2"),
-                           NULL, 0);
+    kafka_batch_writer_add(&w, sl_clock_wall_ms(), sl_slice_make(NULL, 0), sl_slice_str("v2"), NULL,
+                           0);
     struct sl_buf batch;
     sl_buf_init(&batch, 0);
     CHECK_INT(kafka_batch_writer_finish(&w, 0, &batch, &err), SL_OK);
     kafka_batch_writer_release(&w);
-    struct kafka_ProducePartitionData pd = { 0, sl_buf_slice(&batch) };
-    struct kafka_ProduceTopicData td = { sl_slice_str("unit"), &pd, 1 };
-    struct kafka_ProduceRequest pr = { sl_slice_make(NULL, 0), -1, 30000, &td, 1 };
+    struct kafka_ProducePartitionData pd = {0, sl_buf_slice(&batch)};
+    struct kafka_ProduceTopicData td = {sl_slice_str("unit"), &pd, 1};
+    struct kafka_ProduceRequest pr = {sl_slice_make(NULL, 0), -1, 30000, &td, 1};
     struct kafka_ProduceResponse prr;
     for (int i = 0; i < 2; i++) {
         CALL(fd, KAFKA_API_PRODUCE, 7, ProduceRequest, &pr, &res);
@@ -215,10 +215,10 @@ static void test_broker_round_trip_over_loopback(void)
     }
 
     /* Fetch v11 from offset 1: both batches, via sendfile, byte-identical from 8 on */
-    struct kafka_FetchPartition fp = { 0, -1, 1, -1, 1 << 20 };
-    struct kafka_FetchTopic ft = { sl_slice_str("unit"), &fp, 1 };
-    struct kafka_FetchRequest fr = { -1, 100, 1, 1 << 20, 0, 0, -1, &ft, 1, NULL, 0,
-                                     sl_slice_str("") };
+    struct kafka_FetchPartition fp = {0, -1, 1, -1, 1 << 20};
+    struct kafka_FetchTopic ft = {sl_slice_str("unit"), &fp, 1};
+    struct kafka_FetchRequest fr = {-1, 100, 1, 1 << 20, 0, 0,
+                                    -1, &ft, 1, NULL,    0, sl_slice_str("")};
     struct kafka_FetchResponse frr;
     CALL(fd, KAFKA_API_FETCH, 11, FetchRequest, &fr, &res);
     CHECK_INT(kafka_FetchResponse_decode(sl_buf_slice(&res), 11, &arena, &frr, &err), SL_OK);
@@ -235,9 +235,9 @@ static void test_broker_round_trip_over_loopback(void)
     }
 
     /* ListOffsets v1 latest and earliest */
-    struct kafka_ListOffsetsPartition lp[] = { { 0, -1, 1 } };
-    struct kafka_ListOffsetsTopic lt = { sl_slice_str("unit"), lp, 1 };
-    struct kafka_ListOffsetsRequest lr = { -1, 0, &lt, 1 };
+    struct kafka_ListOffsetsPartition lp[] = {{0, -1, 1}};
+    struct kafka_ListOffsetsTopic lt = {sl_slice_str("unit"), lp, 1};
+    struct kafka_ListOffsetsRequest lr = {-1, 0, &lt, 1};
     struct kafka_ListOffsetsResponse lrr;
     CALL(fd, KAFKA_API_LIST_OFFSETS, 1, ListOffsetsRequest, &lr, &res);
     CHECK_INT(kafka_ListOffsetsResponse_decode(sl_buf_slice(&res), 1, &arena, &lrr, &err), SL_OK);

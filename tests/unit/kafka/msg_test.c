@@ -17,43 +17,43 @@ static struct sl_arena arena;
 #define NUL sl_slice_make(NULL, 0)
 
 /* Encode at v, decode, encode again: both encodings must be identical. */
-#define ROUND_TRIP(M, msgp, v, outp)                                                         \
-    do {                                                                                     \
-        struct sl_buf a_, b_;                                                                \
-        struct sl_error e_ = { 0 };                                                          \
-        sl_buf_init(&a_, 0);                                                                 \
-        sl_buf_init(&b_, 0);                                                                 \
-        kafka_##M##_encode(&a_, (v), (msgp));                                                \
-        CHECK_INT(kafka_##M##_decode(sl_buf_slice(&a_), (v), &arena, (outp), &e_), SL_OK);   \
-        kafka_##M##_encode(&b_, (v), (outp));                                                \
-        CHECK_INT(a_.len, b_.len);                                                           \
-        if (a_.len == b_.len)                                                                \
-            CHECK_MEM(a_.data, b_.data, a_.len);                                             \
-        /* Every strict prefix must fail, never crash or succeed. */                         \
-        for (size_t n_ = 0; n_ < a_.len; n_++) {                                             \
-            struct sl_error pe_ = { 0 };                                                     \
-            if (kafka_##M##_decode(sl_slice_make(a_.data, n_), (v), &arena, (outp), &pe_) == \
-                SL_OK) {                                                                     \
-                fprintf(stderr, "%s v%d: prefix %zu of %zu decoded\n", #M, (v), n_, a_.len); \
-                CHECK(0);                                                                    \
-                break;                                                                       \
-            }                                                                                \
-        }                                                                                    \
-        /* Decode once more from bytes that outlive this block. */                          \
-        uint8_t *keep_ = sl_arena_alloc(&arena, a_.len + 1);                                 \
-        memcpy(keep_, a_.data, a_.len);                                                      \
-        kafka_##M##_decode(sl_slice_make(keep_, a_.len), (v), &arena, (outp), &e_);          \
-        sl_buf_release(&a_);                                                                 \
-        sl_buf_release(&b_);                                                                 \
+#define ROUND_TRIP(M, msgp, v, outp)                                                               \
+    do {                                                                                           \
+        struct sl_buf a_, b_;                                                                      \
+        struct sl_error e_ = {0};                                                                  \
+        sl_buf_init(&a_, 0);                                                                       \
+        sl_buf_init(&b_, 0);                                                                       \
+        kafka_##M##_encode(&a_, (v), (msgp));                                                      \
+        CHECK_INT(kafka_##M##_decode(sl_buf_slice(&a_), (v), &arena, (outp), &e_), SL_OK);         \
+        kafka_##M##_encode(&b_, (v), (outp));                                                      \
+        CHECK_INT(a_.len, b_.len);                                                                 \
+        if (a_.len == b_.len)                                                                      \
+            CHECK_MEM(a_.data, b_.data, a_.len);                                                   \
+        /* Every strict prefix must fail, never crash or succeed. */                               \
+        for (size_t n_ = 0; n_ < a_.len; n_++) {                                                   \
+            struct sl_error pe_ = {0};                                                             \
+            if (kafka_##M##_decode(sl_slice_make(a_.data, n_), (v), &arena, (outp), &pe_) ==       \
+                SL_OK) {                                                                           \
+                fprintf(stderr, "%s v%d: prefix %zu of %zu decoded\n", #M, (v), n_, a_.len);       \
+                CHECK(0);                                                                          \
+                break;                                                                             \
+            }                                                                                      \
+        }                                                                                          \
+        /* Decode once more from bytes that outlive this block. */                                 \
+        uint8_t *keep_ = sl_arena_alloc(&arena, a_.len + 1);                                       \
+        memcpy(keep_, a_.data, a_.len);                                                            \
+        kafka_##M##_decode(sl_slice_make(keep_, a_.len), (v), &arena, (outp), &e_);                \
+        sl_buf_release(&a_);                                                                       \
+        sl_buf_release(&b_);                                                                       \
     } while (0)
 
 /* ---- ApiVersions --------------------------------------------------------- */
 
 static void test_api_versions_round_trip_v0_to_v3(void)
 {
-    struct kafka_ApiVersionsRequest rq = { S("sluice"), S("1.0") }, rq2;
-    struct kafka_ApiVersion keys[] = { { 0, 0, 7 }, { 18, 0, 3 } };
-    struct kafka_ApiVersionsResponse rs = { 0, keys, 2, 9 }, rs2;
+    struct kafka_ApiVersionsRequest rq = {S("sluice"), S("1.0")}, rq2;
+    struct kafka_ApiVersion keys[] = {{0, 0, 7}, {18, 0, 3}};
+    struct kafka_ApiVersionsResponse rs = {0, keys, 2, 9}, rs2;
     for (int16_t v = 0; v <= 3; v++) {
         ROUND_TRIP(ApiVersionsRequest, &rq, v, &rq2);
         ROUND_TRIP(ApiVersionsResponse, &rs, v, &rs2);
@@ -67,18 +67,18 @@ static void test_api_versions_round_trip_v0_to_v3(void)
 
 static void test_api_versions_response_known_bytes(void)
 {
-    struct kafka_ApiVersion keys[] = { { 18, 0, 3 } };
-    struct kafka_ApiVersionsResponse rs = { 0, keys, 1, 0 };
+    struct kafka_ApiVersion keys[] = {{18, 0, 3}};
+    struct kafka_ApiVersionsResponse rs = {0, keys, 1, 0};
     struct sl_buf b;
     sl_buf_init(&b, 0);
     kafka_ApiVersionsResponse_encode(&b, 3, &rs);
     /* error, compact array (1+1), key/min/max, element tags, throttle, tags */
-    static const uint8_t v3[] = { 0, 0, 2, 0, 18, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0 };
+    static const uint8_t v3[] = {0, 0, 2, 0, 18, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0};
     CHECK_INT(b.len, sizeof v3);
     CHECK_MEM(b.data, v3, sizeof v3);
     sl_buf_reset(&b);
     kafka_ApiVersionsResponse_encode(&b, 0, &rs);
-    static const uint8_t v0[] = { 0, 0, 0, 0, 0, 1, 0, 18, 0, 0, 0, 3 };
+    static const uint8_t v0[] = {0, 0, 0, 0, 0, 1, 0, 18, 0, 0, 0, 3};
     CHECK_INT(b.len, sizeof v0);
     CHECK_MEM(b.data, v0, sizeof v0);
     sl_buf_release(&b);
@@ -86,11 +86,11 @@ static void test_api_versions_response_known_bytes(void)
 
 static void test_api_versions_unsupported_is_a_v0_frame_with_error_35(void)
 {
-    struct kafka_ApiVersion keys[] = { { 18, 0, 3 } };
+    struct kafka_ApiVersion keys[] = {{18, 0, 3}};
     struct sl_buf b;
     sl_buf_init(&b, 0);
     kafka_ApiVersions_unsupported_encode(&b, 42, keys, 1);
-    static const uint8_t want[] = { 0, 0, 0, 16, 0, 0, 0, 42, 0, 35, 0, 0, 0, 1, 0, 18, 0, 0, 0, 3 };
+    static const uint8_t want[] = {0, 0, 0, 16, 0, 0, 0, 42, 0, 35, 0, 0, 0, 1, 0, 18, 0, 0, 0, 3};
     CHECK_INT(b.len, sizeof want);
     CHECK_MEM(b.data, want, sizeof want);
     sl_buf_release(&b);
@@ -100,17 +100,17 @@ static void test_api_versions_unsupported_is_a_v0_frame_with_error_35(void)
 
 static void test_metadata_round_trip_v0_to_v7(void)
 {
-    struct kafka_MetadataRequestTopic names[] = { { S("a") }, { S("bb") } };
-    struct kafka_MetadataRequest rq = { names, 2, false }, rq2;
-    int32_t nodes[] = { 0 };
+    struct kafka_MetadataRequestTopic names[] = {{S("a")}, {S("bb")}};
+    struct kafka_MetadataRequest rq = {names, 2, false}, rq2;
+    int32_t nodes[] = {0};
     struct kafka_MetadataResponsePartition parts[] = {
-        { 0, 0, 0, 3, nodes, 1, nodes, 1, NULL, 0 },
-        { 5, 1, -1, 3, nodes, 1, NULL, 0, nodes, 1 },
+        {0, 0, 0, 3, nodes, 1, nodes, 1, NULL, 0},
+        {5, 1, -1, 3, nodes, 1, NULL, 0, nodes, 1},
     };
-    struct kafka_MetadataResponseTopic topics[] = { { 0, S("a"), false, parts, 2 },
-                                                    { 3, S("bb"), true, NULL, 0 } };
-    struct kafka_MetadataResponseBroker brokers[] = { { 0, S("127.0.0.1"), 9092, NUL } };
-    struct kafka_MetadataResponse rs = { 4, brokers, 1, S("cid"), 0, topics, 2 }, rs2;
+    struct kafka_MetadataResponseTopic topics[] = {{0, S("a"), false, parts, 2},
+                                                   {3, S("bb"), true, NULL, 0}};
+    struct kafka_MetadataResponseBroker brokers[] = {{0, S("127.0.0.1"), 9092, NUL}};
+    struct kafka_MetadataResponse rs = {4, brokers, 1, S("cid"), 0, topics, 2}, rs2;
     for (int16_t v = 0; v <= 7; v++) {
         ROUND_TRIP(MetadataRequest, &rq, v, &rq2);
         CHECK_INT(rq2.ntopics, 2);
@@ -125,7 +125,7 @@ static void test_metadata_round_trip_v0_to_v7(void)
         CHECK_INT(rs2.brokers[0].port, 9092);
     }
     /* v1+: a null topic array means all topics */
-    struct kafka_MetadataRequest all = { NULL, -1, true };
+    struct kafka_MetadataRequest all = {NULL, -1, true};
     ROUND_TRIP(MetadataRequest, &all, 1, &rq2);
     CHECK_INT(rq2.ntopics, -1);
 }
@@ -134,12 +134,12 @@ static void test_metadata_round_trip_v0_to_v7(void)
 
 static void test_produce_round_trip_v0_to_v7(void)
 {
-    struct kafka_ProducePartitionData pd[] = { { 0, S("batchbytes") }, { 1, NUL } };
-    struct kafka_ProduceTopicData td[] = { { S("t"), pd, 2 } };
-    struct kafka_ProduceRequest rq = { NUL, -1, 30000, td, 1 }, rq2;
-    struct kafka_ProducePartitionResponse pr[] = { { 0, 0, 5, -1, 2 }, { 1, 87, -1, -1, -1 } };
-    struct kafka_ProduceTopicResponse tr[] = { { S("t"), pr, 2 } };
-    struct kafka_ProduceResponse rs = { tr, 1, 0 }, rs2;
+    struct kafka_ProducePartitionData pd[] = {{0, S("batchbytes")}, {1, NUL}};
+    struct kafka_ProduceTopicData td[] = {{S("t"), pd, 2}};
+    struct kafka_ProduceRequest rq = {NUL, -1, 30000, td, 1}, rq2;
+    struct kafka_ProducePartitionResponse pr[] = {{0, 0, 5, -1, 2}, {1, 87, -1, -1, -1}};
+    struct kafka_ProduceTopicResponse tr[] = {{S("t"), pr, 2}};
+    struct kafka_ProduceResponse rs = {tr, 1, 0}, rs2;
     for (int16_t v = 0; v <= 7; v++) {
         ROUND_TRIP(ProduceRequest, &rq, v, &rq2);
         CHECK_INT(rq2.acks, -1);
@@ -154,19 +154,19 @@ static void test_produce_round_trip_v0_to_v7(void)
 
 static void test_produce_response_v7_puts_throttle_last(void)
 {
-    struct kafka_ProducePartitionResponse pr[] = { { 0, 0, 5, -1, 0 } };
-    struct kafka_ProduceTopicResponse tr[] = { { S("t"), pr, 1 } };
-    struct kafka_ProduceResponse rs = { tr, 1, 0x01020304 };
+    struct kafka_ProducePartitionResponse pr[] = {{0, 0, 5, -1, 0}};
+    struct kafka_ProduceTopicResponse tr[] = {{S("t"), pr, 1}};
+    struct kafka_ProduceResponse rs = {tr, 1, 0x01020304};
     struct sl_buf b;
     sl_buf_init(&b, 0);
     kafka_ProduceResponse_encode(&b, 7, &rs);
     static const uint8_t want[] = {
-        0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 1,                       /* responses, name */
-        0, 0, 0, 0, 0, 0,                                        /* index, error */
-        0, 0, 0, 0, 0, 0, 0, 5,                                  /* base_offset */
+        0,    0,    0,    1,    0,    1,    't',  0,    0, 0, 1, /* responses, name */
+        0,    0,    0,    0,    0,    0,                         /* index, error */
+        0,    0,    0,    0,    0,    0,    0,    5,             /* base_offset */
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,          /* log_append_time */
-        0, 0, 0, 0, 0, 0, 0, 0,                                  /* log_start_offset */
-        1, 2, 3, 4,                                              /* throttle, last */
+        0,    0,    0,    0,    0,    0,    0,    0,             /* log_start_offset */
+        1,    2,    3,    4,                                     /* throttle, last */
     };
     CHECK_INT(b.len, sizeof want);
     CHECK_MEM(b.data, want, sizeof want);
@@ -177,18 +177,18 @@ static void test_produce_response_v7_puts_throttle_last(void)
 
 static void test_fetch_round_trip_v0_to_v11(void)
 {
-    struct kafka_FetchPartition fp[] = { { 0, 7, 100, 3, 1048576 } };
-    struct kafka_FetchTopic ft[] = { { S("t"), fp, 1 } };
-    int32_t forgotten_parts[] = { 4 };
-    struct kafka_ForgottenTopic fg[] = { { S("old"), forgotten_parts, 1 } };
-    struct kafka_FetchRequest rq = { -1, 500, 1, 52428800, 1, 0, 5, ft, 1, fg, 1, S("r1") }, rq2;
-    struct kafka_AbortedTransaction ab[] = { { 9, 10 } };
+    struct kafka_FetchPartition fp[] = {{0, 7, 100, 3, 1048576}};
+    struct kafka_FetchTopic ft[] = {{S("t"), fp, 1}};
+    int32_t forgotten_parts[] = {4};
+    struct kafka_ForgottenTopic fg[] = {{S("old"), forgotten_parts, 1}};
+    struct kafka_FetchRequest rq = {-1, 500, 1, 52428800, 1, 0, 5, ft, 1, fg, 1, S("r1")}, rq2;
+    struct kafka_AbortedTransaction ab[] = {{9, 10}};
     struct kafka_FetchPartitionData pd[] = {
-        { 0, 0, 10, 10, 0, ab, 1, -1, { S("recs"), 0, NULL } },
-        { 1, 3, -1, -1, -1, NULL, 0, -1, { NUL, 0, NULL } },
+        {0, 0, 10, 10, 0, ab, 1, -1, {S("recs"), 0, NULL}},
+        {1, 3, -1, -1, -1, NULL, 0, -1, {NUL, 0, NULL}},
     };
-    struct kafka_FetchableTopicResponse tr[] = { { S("t"), pd, 2 } };
-    struct kafka_FetchResponse rs = { 0, 0, 0, tr, 1 }, rs2;
+    struct kafka_FetchableTopicResponse tr[] = {{S("t"), pd, 2}};
+    struct kafka_FetchResponse rs = {0, 0, 0, tr, 1}, rs2;
     for (int16_t v = 0; v <= 11; v++) {
         ROUND_TRIP(FetchRequest, &rq, v, &rq2);
         CHECK_INT(rq2.topics[0].partitions[0].fetch_offset, 100);
@@ -210,15 +210,15 @@ static void test_fetch_response_splices_file_bytes_and_counts_them(void)
 {
     int tag1, tag2;
     struct kafka_FetchPartitionData pd[] = {
-        { 0, 0, 10, 10, 0, NULL, 0, -1, { NUL, 300, &tag1 } },
-        { 1, 0, 10, 10, 0, NULL, 0, -1, { NUL, 0, NULL } },
-        { 2, 0, 10, 10, 0, NULL, 0, -1, { NUL, 50, &tag2 } },
+        {0, 0, 10, 10, 0, NULL, 0, -1, {NUL, 300, &tag1}},
+        {1, 0, 10, 10, 0, NULL, 0, -1, {NUL, 0, NULL}},
+        {2, 0, 10, 10, 0, NULL, 0, -1, {NUL, 50, &tag2}},
     };
-    struct kafka_FetchableTopicResponse tr[] = { { S("t"), pd, 3 } };
-    struct kafka_FetchResponse rs = { 0, 0, 0, tr, 1 };
+    struct kafka_FetchableTopicResponse tr[] = {{S("t"), pd, 3}};
+    struct kafka_FetchResponse rs = {0, 0, 0, tr, 1};
     struct sl_buf b;
     sl_buf_init(&b, 0);
-    struct kafka_splices sp = { 0 };
+    struct kafka_splices sp = {0};
     size_t start = kafka_response_begin(&b, 1, 0);
     size_t extra = kafka_FetchResponse_encode_spliced(&b, 11, &rs, &sp);
     kafka_frame_end(&b, start, extra);
@@ -241,13 +241,13 @@ static void test_fetch_response_splices_file_bytes_and_counts_them(void)
 
 static void test_list_offsets_round_trip_v0_to_v3(void)
 {
-    struct kafka_ListOffsetsPartition lp[] = { { 0, -2, 1 }, { 1, 1700000000000, 1 } };
-    struct kafka_ListOffsetsTopic lt[] = { { S("t"), lp, 2 } };
-    struct kafka_ListOffsetsRequest rq = { -1, 1, lt, 1 }, rq2;
-    int64_t old[] = { 42 };
-    struct kafka_ListOffsetsPartitionResponse pr[] = { { 0, 0, old, 1, -1, 42 } };
-    struct kafka_ListOffsetsTopicResponse tr[] = { { S("t"), pr, 1 } };
-    struct kafka_ListOffsetsResponse rs = { 0, tr, 1 }, rs2;
+    struct kafka_ListOffsetsPartition lp[] = {{0, -2, 1}, {1, 1700000000000, 1}};
+    struct kafka_ListOffsetsTopic lt[] = {{S("t"), lp, 2}};
+    struct kafka_ListOffsetsRequest rq = {-1, 1, lt, 1}, rq2;
+    int64_t old[] = {42};
+    struct kafka_ListOffsetsPartitionResponse pr[] = {{0, 0, old, 1, -1, 42}};
+    struct kafka_ListOffsetsTopicResponse tr[] = {{S("t"), pr, 1}};
+    struct kafka_ListOffsetsResponse rs = {0, tr, 1}, rs2;
     for (int16_t v = 0; v <= 3; v++) {
         ROUND_TRIP(ListOffsetsRequest, &rq, v, &rq2);
         CHECK_INT(rq2.topics[0].partitions[1].timestamp, 1700000000000);
@@ -262,14 +262,13 @@ static void test_list_offsets_round_trip_v0_to_v3(void)
 
 static void test_create_and_delete_topics_round_trip(void)
 {
-    int32_t ids[] = { 0 };
-    struct kafka_CreatableReplicaAssignment as[] = { { 0, ids, 1 } };
-    struct kafka_CreateableTopicConfig cf[] = { { S("retention.ms"), S("1000") },
-                                                { S("x"), NUL } };
-    struct kafka_CreatableTopic ct[] = { { S("t"), -1, -1, as, 1, cf, 2 } };
-    struct kafka_CreateTopicsRequest rq = { ct, 1, 5000, true }, rq2;
-    struct kafka_CreatableTopicResult cr[] = { { S("t"), 36, S("exists") } };
-    struct kafka_CreateTopicsResponse rs = { 0, cr, 1 }, rs2;
+    int32_t ids[] = {0};
+    struct kafka_CreatableReplicaAssignment as[] = {{0, ids, 1}};
+    struct kafka_CreateableTopicConfig cf[] = {{S("retention.ms"), S("1000")}, {S("x"), NUL}};
+    struct kafka_CreatableTopic ct[] = {{S("t"), -1, -1, as, 1, cf, 2}};
+    struct kafka_CreateTopicsRequest rq = {ct, 1, 5000, true}, rq2;
+    struct kafka_CreatableTopicResult cr[] = {{S("t"), 36, S("exists")}};
+    struct kafka_CreateTopicsResponse rs = {0, cr, 1}, rs2;
     for (int16_t v = 0; v <= 4; v++) {
         ROUND_TRIP(CreateTopicsRequest, &rq, v, &rq2);
         CHECK_INT(rq2.topics[0].nconfigs, 2);
@@ -278,10 +277,10 @@ static void test_create_and_delete_topics_round_trip(void)
         ROUND_TRIP(CreateTopicsResponse, &rs, v, &rs2);
         CHECK_INT(rs2.topics[0].error_code, 36);
     }
-    struct sl_slice names[] = { S("a"), S("b") };
-    struct kafka_DeleteTopicsRequest dq = { names, 2, 100 }, dq2;
-    struct kafka_DeletableTopicResult dr[] = { { S("a"), 0 }, { S("b"), 3 } };
-    struct kafka_DeleteTopicsResponse ds = { 0, dr, 2 }, ds2;
+    struct sl_slice names[] = {S("a"), S("b")};
+    struct kafka_DeleteTopicsRequest dq = {names, 2, 100}, dq2;
+    struct kafka_DeletableTopicResult dr[] = {{S("a"), 0}, {S("b"), 3}};
+    struct kafka_DeleteTopicsResponse ds = {0, dr, 2}, ds2;
     for (int16_t v = 0; v <= 3; v++) {
         ROUND_TRIP(DeleteTopicsRequest, &dq, v, &dq2);
         CHECK(sl_slice_eq_str(dq2.topic_names[1], "b"));
@@ -292,15 +291,15 @@ static void test_create_and_delete_topics_round_trip(void)
 
 static void test_describe_configs_round_trip_v0_to_v2(void)
 {
-    struct sl_slice keys[] = { S("retention.ms") };
-    struct kafka_DescribeConfigsResource res[] = { { 2, S("t"), keys, 1 }, { 4, S("0"), NULL, -1 } };
-    struct kafka_DescribeConfigsRequest rq = { res, 2, true }, rq2;
-    struct kafka_DescribeConfigsSynonym syn[] = { { S("log.retention.ms"), S("1"), 5 } };
+    struct sl_slice keys[] = {S("retention.ms")};
+    struct kafka_DescribeConfigsResource res[] = {{2, S("t"), keys, 1}, {4, S("0"), NULL, -1}};
+    struct kafka_DescribeConfigsRequest rq = {res, 2, true}, rq2;
+    struct kafka_DescribeConfigsSynonym syn[] = {{S("log.retention.ms"), S("1"), 5}};
     struct kafka_DescribeConfigsResourceResult cfg[] = {
-        { S("retention.ms"), S("1"), true, true, 5, false, syn, 1 },
+        {S("retention.ms"), S("1"), true, true, 5, false, syn, 1},
     };
-    struct kafka_DescribeConfigsResult rr[] = { { 0, NUL, 2, S("t"), cfg, 1 } };
-    struct kafka_DescribeConfigsResponse rs = { 0, rr, 1 }, rs2;
+    struct kafka_DescribeConfigsResult rr[] = {{0, NUL, 2, S("t"), cfg, 1}};
+    struct kafka_DescribeConfigsResponse rs = {0, rr, 1}, rs2;
     for (int16_t v = 0; v <= 2; v++) {
         ROUND_TRIP(DescribeConfigsRequest, &rq, v, &rq2);
         CHECK_INT(rq2.resources[1].nconfiguration_keys, -1);
@@ -314,9 +313,10 @@ static void test_versions_beyond_the_codec_fail_to_decode(void)
 {
     struct kafka_FetchRequest f;
     struct kafka_ProduceRequest p;
-    struct sl_error err = { 0 };
-    CHECK_INT(kafka_FetchRequest_decode(S("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), 12, &arena, &f, &err),
-              SL_EPROTO);
+    struct sl_error err = {0};
+    CHECK_INT(
+        kafka_FetchRequest_decode(S("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), 12, &arena, &f, &err),
+        SL_EPROTO);
     CHECK(strstr(err.msg, "unsupported FetchRequest version 12") != NULL);
     CHECK_INT(kafka_ProduceRequest_decode(S(""), -1, &arena, &p, &err), SL_EPROTO);
 }
@@ -341,13 +341,20 @@ static int decode_captured(struct sl_slice frame, struct kafka_RequestHeader *hd
         struct kafka_DescribeConfigsRequest dc;
     } m;
     switch (hdr->request_api_key) {
-    case KAFKA_API_PRODUCE: return kafka_ProduceRequest_decode(body, v, &arena, &m.produce, err);
-    case KAFKA_API_FETCH: return kafka_FetchRequest_decode(body, v, &arena, &m.fetch, err);
-    case KAFKA_API_LIST_OFFSETS: return kafka_ListOffsetsRequest_decode(body, v, &arena, &m.list, err);
-    case KAFKA_API_METADATA: return kafka_MetadataRequest_decode(body, v, &arena, &m.md, err);
-    case KAFKA_API_API_VERSIONS: return kafka_ApiVersionsRequest_decode(body, v, &arena, &m.av, err);
-    case KAFKA_API_CREATE_TOPICS: return kafka_CreateTopicsRequest_decode(body, v, &arena, &m.ct, err);
-    case KAFKA_API_DELETE_TOPICS: return kafka_DeleteTopicsRequest_decode(body, v, &arena, &m.dt, err);
+    case KAFKA_API_PRODUCE:
+        return kafka_ProduceRequest_decode(body, v, &arena, &m.produce, err);
+    case KAFKA_API_FETCH:
+        return kafka_FetchRequest_decode(body, v, &arena, &m.fetch, err);
+    case KAFKA_API_LIST_OFFSETS:
+        return kafka_ListOffsetsRequest_decode(body, v, &arena, &m.list, err);
+    case KAFKA_API_METADATA:
+        return kafka_MetadataRequest_decode(body, v, &arena, &m.md, err);
+    case KAFKA_API_API_VERSIONS:
+        return kafka_ApiVersionsRequest_decode(body, v, &arena, &m.av, err);
+    case KAFKA_API_CREATE_TOPICS:
+        return kafka_CreateTopicsRequest_decode(body, v, &arena, &m.ct, err);
+    case KAFKA_API_DELETE_TOPICS:
+        return kafka_DeleteTopicsRequest_decode(body, v, &arena, &m.dt, err);
     case KAFKA_API_DESCRIBE_CONFIGS:
         return kafka_DescribeConfigsRequest_decode(body, v, &arena, &m.dc, err);
     }
@@ -385,7 +392,7 @@ static void test_frames_captured_from_clients_all_decode(void)
         if (!data)
             continue;
         struct kafka_RequestHeader hdr;
-        struct sl_error err = { 0 };
+        struct sl_error err = {0};
         int rc = decode_captured(sl_slice_make(data, len), &hdr, &err);
         if (rc != SL_OK)
             fprintf(stderr, "%s: %s\n", de->d_name, err.msg);
@@ -407,7 +414,7 @@ static void test_kcat_fetch_v11_fields(void)
         return;
     struct kafka_RequestHeader hdr;
     struct sl_slice body;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(kafka_RequestHeader_decode(sl_slice_make(data, len), &hdr, &body, &err), SL_OK);
     struct kafka_FetchRequest f;
     CHECK_INT(kafka_FetchRequest_decode(body, 11, &arena, &f, &err), SL_OK);
@@ -436,7 +443,7 @@ static void test_kafka_python_probe_metadata_v0_asks_for_all_topics(void)
         return;
     struct kafka_RequestHeader hdr;
     struct sl_slice body;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(kafka_RequestHeader_decode(sl_slice_make(data, len), &hdr, &body, &err), SL_OK);
     CHECK(sl_slice_eq_str(hdr.client_id, "kafka-python-producer-1"));
     struct kafka_MetadataRequest m;

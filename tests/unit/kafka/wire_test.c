@@ -17,7 +17,10 @@ static void test_string_round_trips_null_empty_and_text(void)
     kafka_write_string(&b, sl_slice_str(""));
     kafka_write_string(&b, sl_slice_str("abc"));
     CHECK_INT(b.len, 2 + 2 + 5);
-    CHECK_MEM(b.data, "\xff\xff\x00\x00\x00\x03" "abc", 9);
+    CHECK_MEM(b.data,
+              "\xff\xff\x00\x00\x00\x03"
+              "abc",
+              9);
     struct sl_cur cur = sl_cur_make(sl_buf_slice(&b));
     struct sl_slice s1 = kafka_read_string(&cur), s2 = kafka_read_string(&cur),
                     s3 = kafka_read_string(&cur);
@@ -51,13 +54,19 @@ static void test_compact_forms_use_length_plus_one(void)
 
 static void test_lengths_past_the_end_fail_without_reading(void)
 {
-    struct sl_cur cur = cur_of("\x00\x05" "ab", 4);
+    struct sl_cur cur = cur_of("\x00\x05"
+                               "ab",
+                               4);
     CHECK_INT(kafka_read_string(&cur).len, 0);
     CHECK(cur.failed);
-    cur = cur_of("\x7f\xff\xff\xff" "ab", 6);
+    cur = cur_of("\x7f\xff\xff\xff"
+                 "ab",
+                 6);
     CHECK(kafka_read_bytes(&cur).p == NULL);
     CHECK(cur.failed);
-    cur = cur_of("\x05" "ab", 3); /* compact: 4 bytes announced */
+    cur = cur_of("\x05"
+                 "ab",
+                 3); /* compact: 4 bytes announced */
     kafka_read_compact_string(&cur);
     CHECK(cur.failed);
     cur = cur_of("\xff\xfe", 2); /* -2 is not a length */
@@ -68,10 +77,14 @@ static void test_lengths_past_the_end_fail_without_reading(void)
 static void test_array_count_is_capped_by_bytes_left(void)
 {
     /* 1000 elements of at least 4 bytes cannot fit in 8 bytes. */
-    struct sl_cur cur = cur_of("\x00\x00\x03\xe8" "\0\0\0\0\0\0\0\0", 12);
+    struct sl_cur cur = cur_of("\x00\x00\x03\xe8"
+                               "\0\0\0\0\0\0\0\0",
+                               12);
     CHECK_INT(kafka_read_array_len(&cur, false, 4), 0);
     CHECK(cur.failed);
-    cur = cur_of("\x00\x00\x00\x02" "\0\0\0\0\0\0\0\0", 12);
+    cur = cur_of("\x00\x00\x00\x02"
+                 "\0\0\0\0\0\0\0\0",
+                 12);
     CHECK_INT(kafka_read_array_len(&cur, false, 4), 2);
     CHECK(!cur.failed);
     cur = cur_of("\x7f\xff\xff\xff", 4);
@@ -89,11 +102,17 @@ static void test_array_count_is_capped_by_bytes_left(void)
 static void test_tag_buffer_skips_unknown_tags(void)
 {
     /* two tags: (0, 2 bytes "ab") and (5, 0 bytes), then a trailing byte */
-    struct sl_cur cur = cur_of("\x02\x00\x02" "ab" "\x05\x00" "Z", 8);
+    struct sl_cur cur = cur_of("\x02\x00\x02"
+                               "ab"
+                               "\x05\x00"
+                               "Z",
+                               8);
     kafka_read_tags(&cur);
     CHECK(!cur.failed);
     CHECK_INT(sl_cur_u8(&cur), 'Z');
-    cur = cur_of("\x01\x00\x09" "ab", 5); /* size past the end */
+    cur = cur_of("\x01\x00\x09"
+                 "ab",
+                 5); /* size past the end */
     kafka_read_tags(&cur);
     CHECK(cur.failed);
 }
@@ -116,16 +135,16 @@ static void test_header_versions_follow_flexible_versions(void)
 
 /* The first frame of librdkafka 2.0.2 (design §2.1), without the size. */
 static const uint8_t rdk_api_versions[] = {
-    0x00, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07, 'r', 'd', 'k', 'a',
-    'f', 'k', 'a', 0x00, 0x0b, 'l', 'i', 'b', 'r', 'd', 'k', 'a', 'f', 'k',
-    'a', 0x06, '2', '.', '0', '.', '2', 0x00,
+    0x00, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07, 'r', 'd',
+    'k',  'a',  'f',  'k',  'a',  0x00, 0x0b, 'l',  'i',  'b',  'r', 'd',
+    'k',  'a',  'f',  'k',  'a',  0x06, '2',  '.',  '0',  '.',  '2', 0x00,
 };
 
 static void test_request_header_v2_of_librdkafka_api_versions(void)
 {
     struct kafka_RequestHeader hdr;
     struct sl_slice body;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(sizeof rdk_api_versions, 0x24);
     CHECK_INT(kafka_RequestHeader_decode(sl_slice_make(rdk_api_versions, sizeof rdk_api_versions),
                                          &hdr, &body, &err),
@@ -158,19 +177,17 @@ static void test_request_header_v2_of_librdkafka_api_versions(void)
 static void test_request_header_v1_of_kafkajs_and_null_client_id(void)
 {
     /* kafkajs: ApiVersions v2, corr 0, client "kjs" (design §2.1). */
-    static const uint8_t kjs[] = { 0x00, 0x12, 0x00, 0x02, 0, 0, 0, 0, 0x00, 0x03, 'k', 'j', 's' };
+    static const uint8_t kjs[] = {0x00, 0x12, 0x00, 0x02, 0, 0, 0, 0, 0x00, 0x03, 'k', 'j', 's'};
     struct kafka_RequestHeader hdr;
     struct sl_slice body;
-    struct sl_error err = { 0 };
-    CHECK_INT(kafka_RequestHeader_decode(sl_slice_make(kjs, sizeof kjs), &hdr, &body, &err),
-              SL_OK);
+    struct sl_error err = {0};
+    CHECK_INT(kafka_RequestHeader_decode(sl_slice_make(kjs, sizeof kjs), &hdr, &body, &err), SL_OK);
     CHECK_INT(hdr.header_version, 1);
     CHECK_INT(hdr.correlation_id, 0);
     CHECK(sl_slice_eq_str(hdr.client_id, "kjs"));
     CHECK_INT(body.len, 0);
-    static const uint8_t nul[] = { 0x00, 0x03, 0x00, 0x01, 0, 0, 0, 9, 0xff, 0xff };
-    CHECK_INT(kafka_RequestHeader_decode(sl_slice_make(nul, sizeof nul), &hdr, &body, &err),
-              SL_OK);
+    static const uint8_t nul[] = {0x00, 0x03, 0x00, 0x01, 0, 0, 0, 9, 0xff, 0xff};
+    CHECK_INT(kafka_RequestHeader_decode(sl_slice_make(nul, sizeof nul), &hdr, &body, &err), SL_OK);
     CHECK(hdr.client_id.p == NULL);
 }
 
@@ -178,13 +195,12 @@ static void test_truncated_header_fails_with_message(void)
 {
     struct kafka_RequestHeader hdr;
     struct sl_slice body;
-    struct sl_error err = { 0 };
-    static const uint8_t shortf[] = { 0x00, 0x03, 0x00 };
-    CHECK_INT(kafka_RequestHeader_decode(sl_slice_make(shortf, 3), &hdr, &body, &err),
-              SL_EPROTO);
+    struct sl_error err = {0};
+    static const uint8_t shortf[] = {0x00, 0x03, 0x00};
+    CHECK_INT(kafka_RequestHeader_decode(sl_slice_make(shortf, 3), &hdr, &body, &err), SL_EPROTO);
     CHECK(strstr(err.msg, "truncated") != NULL);
     /* v2 header whose tag buffer is missing */
-    static const uint8_t notags[] = { 0x00, 0x12, 0x00, 0x03, 0, 0, 0, 1, 0x00, 0x00 };
+    static const uint8_t notags[] = {0x00, 0x12, 0x00, 0x03, 0, 0, 0, 1, 0x00, 0x00};
     sl_error_clear(&err);
     CHECK_INT(kafka_RequestHeader_decode(sl_slice_make(notags, sizeof notags), &hdr, &body, &err),
               SL_EPROTO);
