@@ -207,12 +207,15 @@ struct broker *broker_new(const struct broker_config *cfg, struct sl_error *err)
         sl_net_hostport_parse(b->cfg.advertise, b->adv_host, &b->adv_port, err) != SL_OK)
         goto fail;
 
+    b->cfg.log.user_free = broker_producer_state_free; /* idempotent-producer tables */
     b->store = log_store_open(b->cfg.data_dir, &b->cfg.log, err);
     if (!b->store)
         goto fail;
     make_cluster_id(b);
     b->ev = sl_ev_new(err);
     if (!b->ev)
+        goto fail;
+    if (broker_coordinator_open(b, err) != SL_OK)
         goto fail;
     b->listen_fd = sl_net_listen(b->cfg.listen, 1024, err);
     if (b->listen_fd < 0)
@@ -286,6 +289,7 @@ void broker_free(struct broker *b)
     }
     if (b->listen_fd >= 0)
         close(b->listen_fd);
+    broker_coordinator_close(b);
     sl_ev_free(b->ev);
     log_store_close(b->store);
     free(b);

@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/ev.h"
 #include "broker/broker.h"
+#include "kafka/groups.h"
 #include "kafka/kafka.h"
 
 struct broker_conn;
@@ -110,6 +111,7 @@ struct broker {
     struct sl_error fail_err;
     int64_t retain_timer, flush_timer;
     uint64_t dump_seq;
+    struct broker_coordinator *coord; /* owned: the group coordinator (coordinator.c) */
     volatile sig_atomic_t stop_requested;
 };
 
@@ -150,6 +152,16 @@ broker_handler_fn broker_handle_ListOffsets;
 broker_handler_fn broker_handle_CreateTopics;
 broker_handler_fn broker_handle_DeleteTopics;
 broker_handler_fn broker_handle_DescribeConfigs;
+broker_handler_fn broker_handle_FindCoordinator;
+broker_handler_fn broker_handle_JoinGroup;
+broker_handler_fn broker_handle_SyncGroup;
+broker_handler_fn broker_handle_Heartbeat;
+broker_handler_fn broker_handle_LeaveGroup;
+broker_handler_fn broker_handle_OffsetCommit;
+broker_handler_fn broker_handle_OffsetFetch;
+broker_handler_fn broker_handle_ListGroups;
+broker_handler_fn broker_handle_DescribeGroups;
+broker_handler_fn broker_handle_InitProducerId;
 
 /* ---- Answering ----------------------------------------------------------- */
 
@@ -211,5 +223,36 @@ struct log_topic *broker_topic(struct broker *b, struct sl_slice name, bool crea
 /* A NUL-terminated copy of a slice in the connection's arena. */
 char *broker_cstr(struct broker_conn *conn, struct sl_slice s);
 
+
+/* ---- Group coordinator and producer state (coordinator.c, producer_state.c) */
+
+struct kafka_batch;
+
+/* Open group.c's store in the data directory and start its tick timer; sets b->coord. */
+int broker_coordinator_open(struct broker *b, struct sl_error *err);
+/* Free the coordinator (after every connection is closed). NULL-safe on b->coord. */
+void broker_coordinator_close(struct broker *b);
+/* The coordinator's group state (group.h); borrowed. */
+struct broker_groups *broker_coordinator_groups(struct broker *b);
+/* Handle a decoded JoinGroup / SyncGroup: SL_OK if answered, else BROKER_HOLD (parked). */
+int broker_coordinator_join(struct broker_conn *conn, const struct broker_req *req,
+                            const struct kafka_JoinGroupRequest *in);
+int broker_coordinator_sync(struct broker_conn *conn, const struct broker_req *req,
+                            const struct kafka_SyncGroupRequest *in);
+
+/*
+ * Idempotent producers (design §5.5). Before appending a batch with a
+ * producer id: KAFKA_NONE (append it), KAFKA_DUPLICATE_SEQUENCE_NUMBER (a
+ * retry: do not append, answer NONE with *dup_offset), or the ErrorCode to
+ * answer (OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH). After a
+ * successful append, record it. The state lives in the partition's user
+ * slot, rebuilt from the log on first use; broker_producer_state_free is the
+ * log's user_free hook.
+ */
+int16_t broker_producer_check(struct log_partition *part, const struct kafka_batch *batch,
+                              int64_t *dup_offset);
+void broker_producer_appended(struct log_partition *part, const struct kafka_batch *batch,
+                              int64_t base_offset);
+void broker_producer_state_free(void *user);
 
 #endif

@@ -28,6 +28,18 @@ const struct broker_api broker_apis[] = {
     { KAFKA_API_CREATE_TOPICS, 0, 4, broker_handle_CreateTopics },
     { KAFKA_API_DELETE_TOPICS, 0, 3, broker_handle_DeleteTopics },
     { KAFKA_API_DESCRIBE_CONFIGS, 0, 2, broker_handle_DescribeConfigs },
+    /* Consumer groups: min 0 everywhere or rdk 2.0.2 disables them (§3.2). */
+    { KAFKA_API_OFFSET_COMMIT, 0, 7, broker_handle_OffsetCommit },
+    { KAFKA_API_OFFSET_FETCH, 0, 5, broker_handle_OffsetFetch },
+    { KAFKA_API_FIND_COORDINATOR, 0, 2, broker_handle_FindCoordinator },
+    { KAFKA_API_JOIN_GROUP, 0, 5, broker_handle_JoinGroup },
+    { KAFKA_API_HEARTBEAT, 0, 3, broker_handle_Heartbeat },
+    { KAFKA_API_LEAVE_GROUP, 0, 3, broker_handle_LeaveGroup },
+    { KAFKA_API_SYNC_GROUP, 0, 3, broker_handle_SyncGroup },
+    { KAFKA_API_DESCRIBE_GROUPS, 0, 4, broker_handle_DescribeGroups },
+    { KAFKA_API_LIST_GROUPS, 0, 2, broker_handle_ListGroups },
+    /* Idempotent producers: rdk's IdempotentProducer feature needs v0 (§3.2). */
+    { KAFKA_API_INIT_PRODUCER_ID, 0, 1, broker_handle_InitProducerId },
 };
 
 const size_t broker_napis = sizeof broker_apis / sizeof broker_apis[0];

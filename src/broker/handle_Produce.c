@@ -14,8 +14,7 @@
  * commit that makes the appended batches durable (broker.c, before-sleep):
  * the response carries the highest append ticket.
  *
- * Idempotent-producer sequence checks (design §5.5) are not done here yet:
- * they belong with InitProducerId, in a later issue.
+ * Idempotent-producer sequence checks (design §5.5): producer_state.c.
  */
 #include "base/log.h"
 #include "broker/broker_int.h"
@@ -47,6 +46,17 @@ static int16_t append_one(struct broker_conn *conn, int16_t ver, struct log_part
         sl_debug("%s: produce: %s", conn->peer, err.msg);
         return KAFKA_INVALID_RECORD;
     }
+    /* Idempotent producers (§5.5): a retry is answered with the original
+     * offset and not appended again; a gap or stale epoch is refused. */
+    int64_t dup_offset;
+    int16_t seq_error = broker_producer_check(part, &batch, &dup_offset);
+    if (seq_error == KAFKA_DUPLICATE_SEQUENCE_NUMBER) {
+        pr->base_offset = dup_offset;
+        pr->log_start_offset = log_partition_start_offset(part);
+        return KAFKA_NONE;
+    }
+    if (seq_error != KAFKA_NONE)
+        return seq_error;
     struct log_append_info info;
     /* records borrows from conn->rbuf, which this connection owns: the log
      * patches offsets into it before writing. */
@@ -58,6 +68,7 @@ static int16_t append_one(struct broker_conn *conn, int16_t ver, struct log_part
                 log_topic_name(log_partition_topic(part)), log_partition_index(part), err.msg);
         return KAFKA_STORAGE_ERROR;
     }
+    broker_producer_appended(part, &batch, info.base_offset);
     pr->base_offset = info.base_offset;
     pr->log_start_offset = info.log_start_offset;
     if (info.ticket > *ticket)
