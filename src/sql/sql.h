@@ -51,7 +51,7 @@ struct sql_cell {
 };
 
 /* Append the text of a REAL as SQL shells print it: the shortest form that
- * reads back to the same double (15 significant digits, else 17), with ".0"
+ * reads back to the same double (15 significant digits, else 16, else 17), with ".0"
  * added to whole numbers ("2.0", "0.1", "1e+20"); NaN and infinities as
  * "NaN", "Inf", "-Inf". Returns SL_OK or SL_ELIMIT. */
 int sql_real_format(double d, struct sl_buf *out);

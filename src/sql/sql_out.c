@@ -26,14 +26,73 @@ int sql_real_format(double d, struct sl_buf *out)
         return sl_buf_append_str(out, "NaN");
     if (isinf(d))
         return sl_buf_append_str(out, d < 0 ? "-Inf" : "Inf");
+    /* Fast path: a whole number, or one with up to 6 decimals whose shortest
+     * form is that decimal (checked by reading it back). */
+    double a = fabs(d);
+    if (a < 1e15 && a >= 1e-4) {
+        for (int k = 0, scale = 1; k <= 6; k++, scale *= 10) {
+            double m = a * scale;
+            if (m >= 9e15)
+                break;
+            double r = nearbyint(m);
+            if (r != m)
+                continue;
+            uint64_t whole = (uint64_t)r / (uint64_t)scale, frac = (uint64_t)r % (uint64_t)scale;
+            char tmp[48], *p = tmp + sizeof tmp;
+            int digits = k;
+            if (k == 0) {
+                *--p = '0';
+                *--p = '.';
+            } else {
+                while (digits > 0 && frac % 10 == 0 && digits > 1) {
+                    frac /= 10;
+                    digits--;
+                }
+                for (int q = 0; q < digits; q++) {
+                    *--p = (char)('0' + frac % 10);
+                    frac /= 10;
+                }
+                *--p = '.';
+            }
+            do {
+                *--p = (char)('0' + whole % 10);
+                whole /= 10;
+            } while (whole);
+            if (d < 0)
+                *--p = '-';
+            size_t n = (size_t)(tmp + sizeof tmp - p);
+            char chk[48];
+            memcpy(chk, p, n);
+            chk[n] = 0;
+            if (strtod(chk, NULL) == d)
+                return sl_buf_append(out, p, n);
+            break;
+        }
+    }
     char tmp[40];
     snprintf(tmp, sizeof tmp, "%.15g", d);
+    if (strtod(tmp, NULL) != d)
+        snprintf(tmp, sizeof tmp, "%.16g", d);
     if (strtod(tmp, NULL) != d)
         snprintf(tmp, sizeof tmp, "%.17g", d);
     /* A whole number keeps a ".0" so that REAL stays visibly REAL. */
     if (!strpbrk(tmp, ".eEn"))
         strcat(tmp, ".0");
     return sl_buf_append_str(out, tmp);
+}
+
+/* Decimal text of v, without printf (the hot path of CSV and JSON output). */
+static int put_int(struct sl_buf *out, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return sl_buf_append(out, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 /* The display text of a cell (NULL as "NULL", blobs as X'hex'). */
@@ -43,7 +102,7 @@ static int cell_text(const struct sql_cell *c, struct sl_buf *out)
     case SQL_NULL:
         return sl_buf_append_str(out, "NULL");
     case SQL_INT:
-        return sl_buf_appendf(out, "%lld", (long long)c->i);
+        return put_int(out, c->i);
     case SQL_REAL:
         return sql_real_format(c->d, out);
     case SQL_TEXT:
@@ -233,7 +292,7 @@ static int json_value(struct sl_buf *b, const struct sql_cell *c)
     case SQL_NULL:
         return sl_buf_append_str(b, "null");
     case SQL_INT:
-        return sl_buf_appendf(b, "%lld", (long long)c->i);
+        return put_int(b, c->i);
     case SQL_REAL:
         if (!isfinite(c->d))
             return sl_buf_append_str(b, "null");

@@ -14,7 +14,7 @@
 struct sql_session *sql_session_new(struct sl_error *err)
 {
     struct sql_session *s = sl_xcalloc(1, sizeof *s);
-    if (sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+    if (sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
         sl_fail(err, SL_EIO, "cannot open SQLite: %s", s->db ? sqlite3_errmsg(s->db) : "no memory");
         sqlite3_close(s->db);

@@ -78,24 +78,54 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-size_t sql_format_date(int64_t days, char *buf)
+/* Digits of v (0 <= v < 10^w) into p[0..w), zero-padded. */
+static void put_digits(char *p, unsigned v, int w)
+{
+    while (w-- > 0) {
+        p[w] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* 'YYYY-MM-DD' into buf; years outside 0..9999 through snprintf. */
+static size_t put_date(int64_t days, char *buf)
 {
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    return (size_t)snprintf(buf, 32, "%04lld-%02u-%02u", (long long)y, m, d);
+    if (y < 0 || y > 9999)
+        return (size_t)snprintf(buf, 32, "%04lld-%02u-%02u", (long long)y, m, d);
+    put_digits(buf, (unsigned)y, 4);
+    buf[4] = '-';
+    put_digits(buf + 5, m, 2);
+    buf[7] = '-';
+    put_digits(buf + 8, d, 2);
+    buf[10] = 0;
+    return 10;
+}
+
+size_t sql_format_date(int64_t days, char *buf)
+{
+    return put_date(days, buf);
 }
 
 size_t sql_format_timestamp(int64_t v, int unit, char *buf)
 {
     int64_t ms = unit == PQ_MILLIS ? v : floor_div(v, unit == PQ_NANOS ? 1000000 : 1000);
     int64_t days = floor_div(ms, 86400000), rem = ms - days * 86400000;
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    size_t n = put_date(days, buf);
     unsigned sec = (unsigned)(rem / 1000);
-    return (size_t)snprintf(buf, 40, "%04lld-%02u-%02u %02u:%02u:%02u.%03u", (long long)y, m, d,
-                            sec / 3600, sec / 60 % 60, sec % 60, (unsigned)(rem % 1000));
+    char *p = buf + n;
+    p[0] = ' ';
+    put_digits(p + 1, sec / 3600, 2);
+    p[3] = ':';
+    put_digits(p + 4, sec / 60 % 60, 2);
+    p[6] = ':';
+    put_digits(p + 7, sec % 60, 2);
+    p[9] = '.';
+    put_digits(p + 10, (unsigned)(rem % 1000), 3);
+    p[13] = 0;
+    return n + 13;
 }
 
 /* ---------------------------------------------------------------- MARK: table */
@@ -1314,9 +1344,40 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
     for (int k = 0; k < plan->naggs; k++)
         aslot[k] = plan->aggs[k].col >= 0 ? cur->slot_of[plan->aggs[k].col] : -1;
     char tb[SQL_AGG_KEYS_MAX][48], ab[48];
+    /* One string key: within a batch, equal dictionary entries share their
+     * bytes, so a small cache by (pointer, length) skips most hashing. The
+     * cache is cleared per batch: pointers are only stable that long. */
+    struct {
+        const uint8_t *p;
+        size_t len;
+        uint32_t g;
+    } pcache[256];
+    bool use_pcache = plan->nkeys == 1 && cur->slots[kslot[0]].r != NULL;
     while (rc == SQLITE_OK && !cur->eof) {
+        bool str_key = use_pcache && cur->slots[kslot[0]].type == PQ_STRING;
+        if (str_key)
+            memset(pcache, 0, sizeof pcache);
         for (size_t i = 0; i < cur->nsel; i++) {
             uint32_t r = cur->sel[i];
+            size_t g;
+            if (str_key && cur->slots[kslot[0]].batch.valid[r]) {
+                const struct sl_slice *v = &cur->slots[kslot[0]].batch.str[r];
+                size_t h = (((uintptr_t)v->p >> 3) ^ v->len) & 255;
+                if (pcache[h].p == v->p && pcache[h].len == v->len && v->p) {
+                    g = pcache[h].g;
+                } else {
+                    struct sql_cell c = { .kind = SQL_TEXT, .s = (const char *)v->p, .len = v->len };
+                    if (9 + c.len > key_cap) {
+                        key_cap = 2 * (9 + c.len);
+                        key = sl_xrealloc(key, key_cap);
+                    }
+                    g = agg_group(&a, key, key_encode(key, &c));
+                    pcache[h].p = v->p;
+                    pcache[h].len = v->len;
+                    pcache[h].g = (uint32_t)g;
+                }
+                goto update;
+            }
             size_t kn = 0;
             for (int k = 0; k < plan->nkeys; k++) {
                 struct sql_cell c = slot_cell(&cur->slots[kslot[k]], r, tb[k]);
@@ -1326,7 +1387,8 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
                 }
                 kn += key_encode(key + kn, &c);
             }
-            size_t g = plan->nkeys ? agg_group(&a, key, kn) : 0;
+            g = plan->nkeys ? agg_group(&a, key, kn) : 0;
+        update:;
             struct agg_acc *acc = a.acc + g * a.naggs;
             for (int k = 0; k < plan->naggs; k++) {
                 struct sql_cell c = { .kind = SQL_NULL };

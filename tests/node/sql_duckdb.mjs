@@ -14,6 +14,8 @@
 // query SPEC: {"views": {"name": "dir"}, "queries": ["SQL", ...]}; prints
 // {"results": [{"columns": [...], "rows": [[...]]} | {"error": "..."}], "ms": [...]}
 // with BIGINT as numbers, booleans as 0/1, dates and timestamps as text.
+// With "csv": true each query runs as COPY (query) TO '/dev/null' (FORMAT csv):
+// DuckDB prints its result as CSV, as `sluice sql --csv` does (benchmarks).
 import { DuckDBInstance } from '@duckdb/node-api';
 import fs from 'node:fs';
 
@@ -80,7 +82,7 @@ if (cmd === 'gen') {
   for (const q of spec.queries) {
     const t0 = process.hrtime.bigint();
     try {
-      const r = await con.runAndReadAll(q);
+      const r = await con.runAndReadAll(spec.csv ? `COPY (${q}) TO '/dev/null' (FORMAT csv)` : q);
       const rows = r.getRows().map((row) => row.map(plain));
       ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
       results.push({ columns: r.columnNames(), rows });
