@@ -126,8 +126,8 @@ int cmd_collect(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    sl_info("collect: listening on %s, producing to '%s' at %s (acks=%s)", listen, topic,
-            cfg.producer.bootstrap, acks);
+    sl_info("collect: listening on %s (port %d), producing to '%s' at %s (acks=%s)", listen,
+            collect_port(c), topic, cfg.producer.bootstrap, acks);
     rc = collect_run(c, &err) == SL_OK ? 0 : cmd_fail(cmd.name, &err);
     running = NULL;
     collect_free(c);
