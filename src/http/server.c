@@ -250,7 +250,9 @@ static void maybe_finish(struct conn *conn)
 static void flush_out(struct conn *conn)
 {
     while (!conn->closed && conn->out_off < conn->out.len) {
-        ssize_t n = write(conn->fd, conn->out.data + conn->out_off, conn->out.len - conn->out_off);
+        /* MSG_NOSIGNAL: a client that went away is EPIPE here, never SIGPIPE. */
+        ssize_t n = send(conn->fd, conn->out.data + conn->out_off, conn->out.len - conn->out_off,
+                         MSG_NOSIGNAL);
         if (n > 0) {
             conn->out_off += (size_t)n;
             conn->active_ms = sl_clock_mono_ms();
@@ -622,7 +624,7 @@ static void on_accept(struct sl_ev *ev, int fd, int mask, void *arg)
                                        "Content-Type: text/plain; charset=utf-8\r\n"
                                        "Content-Length: 28\r\nConnection: close\r\n\r\n"
                                        "error: too many connections\n";
-            ssize_t n = write(cfd, busy, sizeof busy - 1);
+            ssize_t n = send(cfd, busy, sizeof busy - 1, MSG_NOSIGNAL);
             (void)n;
             close(cfd);
             srv->stats.rejected++;
