@@ -28,6 +28,7 @@
 
 #define SCRATCH_MAX (8 * 1024 * 1024)
 #define DRAIN_GRACE_MS 5000
+#define RETRY_AFTER "Retry-After: 1\r\n" /* on every 503: the broker or queue may recover */
 
 static const double hist_bounds[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                       0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
@@ -125,11 +126,11 @@ static void finish(struct pending *p)
     struct collect_route *route = p->route;
     if (p->failed) {
         if (route->kind == COLLECT_ROUTE_BATCH)
-            reply_error(c, p->ex, route, 503, NULL, p->start_ns,
+            reply_error(c, p->ex, route, 503, RETRY_AFTER, p->start_ns,
                         "error: %d of %d events not delivered to kafka: %s", p->failed, p->total,
                         p->reason);
         else
-            reply_error(c, p->ex, route, 503, NULL, p->start_ns,
+            reply_error(c, p->ex, route, 503, RETRY_AFTER, p->start_ns,
                         "error: event not delivered to kafka: %s", p->reason);
     } else if (route->kind == COLLECT_ROUTE_BATCH) {
         char body[64];
@@ -175,7 +176,7 @@ static void handle_event(struct collect *c, struct http_exchange *ex,
     struct sl_error err = { 0 };
     if (collect_producer_send(c->prod, sl_buf_slice(&c->scratch), p, &err) != SL_OK) {
         free(p);
-        reply_error(c, ex, route, 503, NULL, t0, "error: %s", err.msg);
+        reply_error(c, ex, route, 503, RETRY_AFTER, t0, "error: %s", err.msg);
     }
 }
 
@@ -222,7 +223,7 @@ static void handle_batch(struct collect *c, struct http_exchange *ex,
     }
     c->offs[n] = c->batch.len;
     if (collect_producer_inflight(c->prod) + (int64_t)n > c->cfg.producer.max_inflight) {
-        reply_error(c, ex, route, 503, NULL, t0, "error: too many events in flight");
+        reply_error(c, ex, route, 503, RETRY_AFTER, t0, "error: too many events in flight");
         return;
     }
     struct pending *p = sl_xcalloc(1, sizeof *p);
@@ -240,7 +241,7 @@ static void handle_batch(struct collect *c, struct http_exchange *ex,
         snprintf(p->reason, sizeof p->reason, "%.150s", err.msg);
         if (p->remaining == 0) {
             free(p);
-            reply_error(c, ex, route, 503, NULL, t0, "error: %s", err.msg);
+            reply_error(c, ex, route, 503, RETRY_AFTER, t0, "error: %s", err.msg);
         }
     }
 }
