@@ -218,3 +218,25 @@ def test_sluice_parquet_fails_cleanly_on_a_truncated_file(tmp_path):
     assert p.returncode == 1 and "bad.parquet" in p.stderr
     p = run([SLUICE, "parquet"])
     assert p.returncode == 2
+
+
+def test_sluice_parquet_describes_its_own_file(tmp_path):
+    path = tmp_path / "t.zstd.parquet"
+    want = gen(path, "--codec", "zstd", "--rows", 3000, "--row-group-rows", 1000)
+    cols, text = sluice_schema(path)
+    assert [c[0] for c in cols] == list(DUCKDB_TYPES)
+    assert ("ts_ms", "timestamp", "ms") in cols and ("flag", "bool", None) in cols
+    assert "rows: 3000" in text and "row groups: 3" in text
+    assert "created_by: sluice version" in text
+    assert 'metadata sluice.schema: {"columns":[{"name":"event_type","type":"string"' in text
+    assert "metadata generator: pq_gen" in text
+    chunk = re.search(r"^  event_type: (\w+), 1000 values, (\d+) bytes \((\d+) uncompressed\) "
+                      r"at (\d+), encodings ([A-Z_ ]+), dictionary, nulls (\d+), "
+                      r'min "(\w+)", max "(\w+)"$', text, re.M)
+    assert chunk, text
+    assert chunk.group(1) == "ZSTD" and "RLE_DICTIONARY" in chunk.group(5)
+    first = want[:1000]
+    assert int(chunk.group(6)) == sum(r["event_type"] is None for r in first)
+    present = sorted(r["event_type"] for r in first if r["event_type"] is not None)
+    assert (chunk.group(7), chunk.group(8)) == (present[0], present[-1])
+    assert re.search(r"^  nothing_i: ZSTD, 1000 values, .* nulls 1000$", text, re.M)
