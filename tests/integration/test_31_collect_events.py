@@ -187,3 +187,25 @@ def test_server_fields_option_adds_receive_time_and_client_address(tmp_path, bro
     assert event["remote_addr"] == "127.0.0.1"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", event["received_at"])
     assert list(event)[-2:] == ["received_at", "remote_addr"]
+
+
+def test_metrics_is_valid_prometheus_text(collect):
+    http(collect.port, "/purchase_a_sword")
+    http(collect.port, "/nowhere")
+    _, body, _ = http(collect.port, "/metrics")
+    sample = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\.)*",?)*\})? '
+                        r'[-+]?(\d+(\.\d*)?([eE][-+]?\d+)?|\+Inf|NaN)$')
+    typed = set()
+    for line in body.decode().splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+            continue
+        if line.startswith("#"):
+            continue
+        assert sample.match(line), line
+        name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+        base = re.sub(r"_(bucket|sum|count)$", "", name)
+        assert name in typed or base in typed, line
+    buckets = [float(l.split()[-1]) for l in body.decode().splitlines()
+               if l.startswith("sluice_collect_request_duration_seconds_bucket")]
+    assert buckets == sorted(buckets) and buckets[-1] >= 2
