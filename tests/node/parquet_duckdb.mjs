@@ -22,6 +22,7 @@ async function read(file) {
     if (type.startsWith('TIMESTAMP_NS')) return `epoch_ns(${id}) // 1000`;
     if (type.startsWith('TIMESTAMP')) return `epoch_us(${id})`;
     if (type === 'DATE') return `datediff('day', DATE '1970-01-01', ${id})::BIGINT`;
+    if (type === 'TIME') return `datediff('microsecond', TIME '00:00:00', ${id})::BIGINT`;
     if (type.startsWith('DECIMAL')) return `${id}::DOUBLE`;
     return id;
   });
@@ -44,7 +45,16 @@ async function gen(dir) {
       CASE WHEN i % 8 = 0 THEN NULL ELSE TIMESTAMPTZ '2024-03-01 00:00:00+00' + to_milliseconds(i * 1000) END AS tstz,
       DATE '2020-01-01' + (i % 2000)::INTEGER AS dt,
       (i % 100000 / 100.0)::DECIMAL(10,2) AS dec,
-      NULL::VARCHAR AS all_null
+      NULL::VARCHAR AS all_null,
+      (i % 200 - 100)::TINYINT AS i8,
+      (i * 3)::UINTEGER AS u32,
+      (i * 1000003)::UBIGINT AS u64,
+      CASE WHEN i % 11 = 0 THEN NULL ELSE ('blob-' || i)::BLOB END AS bin,
+      TIME '00:00:00' + to_microseconds(i * 2000003) AS tm,
+      (TIMESTAMP '2023-06-01 12:00:00' + to_milliseconds(i * 777))::TIMESTAMP_MS AS ts_ms,
+      (TIMESTAMP '2023-06-01 12:00:00' + to_microseconds(i * 777))::TIMESTAMP_NS AS ts_ns,
+      (i * 12345.6789)::DECIMAL(38,4) AS dec38,
+      (i * 100000000000)::HUGEINT AS huge
     FROM range(30000) r(i)`);
   const files = [];
   const variants = [
