@@ -8,8 +8,9 @@
  * (set a value or null per column, then end the row); the writer keeps only
  * the current row group in memory (encoded and compressed), so memory is
  * bounded by PQ_ROW_GROUP_BYTES, not by the file. Data pages are v1, values
- * PLAIN or RLE_DICTIONARY (strings; falls back to PLAIN when a chunk's
- * dictionary outgrows opts.dict_max_bytes), definition levels in the RLE/
+ * PLAIN or RLE_DICTIONARY (strings, int64, timestamps and doubles; a chunk
+ * falls back to PLAIN when its dictionary outgrows opts.dict_max_bytes or
+ * holds more than half as many entries as values), definition levels in the RLE/
  * bit-packed hybrid, statistics with null_count and min/max (strings by
  * unsigned byte order, ColumnOrder TYPE_ORDER), key-value metadata holding
  * the sluice schema ("sluice.schema"), and created_by.
@@ -51,7 +52,8 @@
 /* The value kinds sluice knows; every column reads and writes as one of these. */
 enum pq_type {
     PQ_BOOL = 1,   /* BOOLEAN; value .b */
-    PQ_INT64 = 2,  /* INT64 (reader: also INT32, INT_8..64, UINT_8..32); value .i */
+    PQ_INT64 = 2,  /* INT64 (reader: also INT32, INT_8..64, UINT_8..32, TIME; UINT_64
+                      keeps its 64 bits, so values over INT64_MAX read negative); value .i */
     PQ_DOUBLE = 3, /* DOUBLE (reader: also FLOAT, DECIMAL scaled); value .d */
     PQ_STRING = 4, /* BYTE_ARRAY UTF8 (reader: any BYTE_ARRAY/FIXED); value .s */
     PQ_TIMESTAMP = 5, /* INT64 count of `unit` since 1970-01-01 UTC; value .i */
