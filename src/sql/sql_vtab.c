@@ -1259,6 +1259,109 @@ static void need_slot(struct cursor *cur, int col)
     }
 }
 
+static inline void acc_int(struct agg_acc *a, enum sql_agg_fn fn, int64_t v)
+{
+    switch (fn) {
+    case SQL_AGG_COUNT:
+        a->cnt++;
+        break;
+    case SQL_AGG_SUM:
+    case SQL_AGG_TOTAL:
+    case SQL_AGG_AVG:
+        a->cnt++;
+        a->rsum += (double)v;
+        if (!(a->approx | a->overflow) && __builtin_add_overflow(a->isum, v, &a->isum))
+            a->approx = a->overflow = true;
+        break;
+    case SQL_AGG_MIN:
+        if (!a->has || v < a->bi) {
+            a->bi = v;
+            a->has = true;
+        }
+        break;
+    case SQL_AGG_MAX:
+        if (!a->has || v > a->bi) {
+            a->bi = v;
+            a->has = true;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static inline void acc_real(struct agg_acc *a, enum sql_agg_fn fn, double v)
+{
+    switch (fn) {
+    case SQL_AGG_COUNT:
+        a->cnt++;
+        break;
+    case SQL_AGG_SUM:
+    case SQL_AGG_TOTAL:
+    case SQL_AGG_AVG:
+        a->cnt++;
+        a->rsum += v;
+        a->approx = true;
+        break;
+    case SQL_AGG_MIN:
+        if (!a->has || v < a->bd) {
+            a->bd = v;
+            a->has = true;
+        }
+        break;
+    case SQL_AGG_MAX:
+        if (!a->has || v > a->bd) {
+            a->bd = v;
+            a->has = true;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* Aggregate k over the selected rows of a batch; gidx[i] is the group of
+ * sel[i]. Numbers take tight loops; text goes through slot_cell(). */
+static void agg_batch(struct agg_tab *a, int k, enum sql_agg_fn fn, const struct slot *s,
+                      const uint32_t *sel, size_t nsel, const uint32_t *gidx)
+{
+    size_t na = a->naggs;
+    struct agg_acc *acc = a->acc + k;
+    if (fn == SQL_AGG_COUNT_STAR) {
+        for (size_t i = 0; i < nsel; i++)
+            acc[gidx[i] * na].cnt++;
+        return;
+    }
+    if (!s->r)
+        return; /* the column is NULL throughout this file */
+    const struct pq_batch *b = &s->batch;
+    const uint8_t *valid = b->valid;
+    switch (s->type) {
+    case PQ_INT64:
+        for (size_t i = 0; i < nsel; i++)
+            if (valid[sel[i]])
+                acc_int(&acc[gidx[i] * na], fn, b->i64[sel[i]]);
+        return;
+    case PQ_BOOL:
+        for (size_t i = 0; i < nsel; i++)
+            if (valid[sel[i]])
+                acc_int(&acc[gidx[i] * na], fn, b->b[sel[i]] ? 1 : 0);
+        return;
+    case PQ_DOUBLE:
+        for (size_t i = 0; i < nsel; i++)
+            if (valid[sel[i]] && !isnan(b->f64[sel[i]]))
+                acc_real(&acc[gidx[i] * na], fn, b->f64[sel[i]]);
+        return;
+    default: {
+        char buf[48];
+        for (size_t i = 0; i < nsel; i++) {
+            struct sql_cell c = slot_cell(s, sel[i], buf);
+            acc_update(&acc[gidx[i] * na], fn, &c);
+        }
+    }
+    }
+}
+
 int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
                        sqlite3_stmt *insert, struct sl_error *err)
 {
@@ -1334,6 +1437,15 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
     if (plan->nkeys == 0)
         agg_group(&a, key, 0); /* one group even over no rows */
     int rc = SQLITE_OK;
+    if (cur->nslots == 0 && !cur->empty) {
+        /* count(*) alone, unfiltered: the footers know. */
+        int64_t rows = 0;
+        for (size_t f = 0; f < t->nfiles; f++)
+            rows += t->files[f].pq ? t->files[f].pq->num_rows : 0;
+        for (int k = 0; k < plan->naggs; k++)
+            a.acc[k].cnt = rows;
+        cur->empty = true;
+    }
     if (!cur->empty)
         rc = advance(cur);
     else
@@ -1343,7 +1455,8 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
         kslot[k] = cur->slot_of[plan->keys[k]];
     for (int k = 0; k < plan->naggs; k++)
         aslot[k] = plan->aggs[k].col >= 0 ? cur->slot_of[plan->aggs[k].col] : -1;
-    char tb[SQL_AGG_KEYS_MAX][48], ab[48];
+    char tb[SQL_AGG_KEYS_MAX][48];
+    uint32_t *gidx = sl_xmalloc(SQL_BATCH * sizeof *gidx); /* group of each selected row */
     /* One string key: within a batch, equal dictionary entries share their
      * bytes, so a small cache by (pointer, length) skips most hashing. The
      * cache is cleared per batch: pointers are only stable that long. */
@@ -1352,9 +1465,9 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
         size_t len;
         uint32_t g;
     } pcache[256];
-    bool use_pcache = plan->nkeys == 1 && cur->slots[kslot[0]].r != NULL;
     while (rc == SQLITE_OK && !cur->eof) {
-        bool str_key = use_pcache && cur->slots[kslot[0]].type == PQ_STRING;
+        bool str_key = plan->nkeys == 1 && cur->slots[kslot[0]].r &&
+                       cur->slots[kslot[0]].type == PQ_STRING;
         if (str_key)
             memset(pcache, 0, sizeof pcache);
         for (size_t i = 0; i < cur->nsel; i++) {
@@ -1388,19 +1501,17 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
                 kn += key_encode(key + kn, &c);
             }
             g = plan->nkeys ? agg_group(&a, key, kn) : 0;
-        update:;
-            struct agg_acc *acc = a.acc + g * a.naggs;
-            for (int k = 0; k < plan->naggs; k++) {
-                struct sql_cell c = { .kind = SQL_NULL };
-                if (aslot[k] >= 0)
-                    c = slot_cell(&cur->slots[aslot[k]], r, ab);
-                acc_update(&acc[k], plan->aggs[k].fn, &c);
-            }
+        update:
+            gidx[i] = (uint32_t)g;
         }
+        for (int k = 0; k < plan->naggs; k++)
+            agg_batch(&a, k, plan->aggs[k].fn, aslot[k] >= 0 ? &cur->slots[aslot[k]] : NULL,
+                      cur->sel, cur->nsel, gidx);
         cur->pos = cur->nsel;
         rc = advance(cur);
     }
     free(key);
+    free(gidx);
     int ret = SL_OK;
     if (rc != SQLITE_OK) {
         ret = sl_fail(err, SL_ECORRUPT, "%s", t->base.zErrMsg ? t->base.zErrMsg : "scan failed");

@@ -165,3 +165,25 @@ def test_aggregate_pushdown_equals_sqlite_alone(duck_lake):
         assert a.stdout == b.stdout, q
         pushed += "aggregate pushed down" in a.stderr
     assert pushed >= 15
+
+
+MIXED = [
+    ("select count(*), count(only_a), count(only_b), sum(price) from mixed", True),
+    ("select host, count(*), max(only_b), min(only_a) from mixed group by host order by host", True),
+    ("select only_a, count(*) from mixed group by only_a order by only_a nulls first", True),
+    ("select only_b, sum(price) from mixed where id > 2500 group by only_b order by only_b nulls first", True),
+    ("select id, only_a, only_b from mixed where id in (1, 2999, 3000, 4999) order by id", True),
+    ("select count(*) from mixed where only_b is null", True),
+    ("select count(*) from mixed where only_a = 'a1' or only_b = 3", True),
+]
+
+
+def test_part_files_of_different_schemas_read_by_name(tmp_path):
+    lake = tmp_path / "lake"
+    run(["node", str(NODE_DIR / "sql_duckdb.mjs"), "gen-mixed", str(lake)], timeout=120)
+    duck = duckdb_results(tmp_path, {"mixed": str(lake / "mixed")}, [q for q, _ in MIXED])
+    for (q, ordered), want in zip(MIXED, duck):
+        got = sluice_rows(lake, q)
+        assert norm_rows(got, ordered) == norm_rows(want["rows"], ordered), q
+        b = run([SLUICE, "sql", "--lake", str(lake), "--json", "--no-pushdown", q])
+        assert b.stdout == run([SLUICE, "sql", "--lake", str(lake), "--json", q]).stdout, q

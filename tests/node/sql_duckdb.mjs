@@ -2,6 +2,7 @@
 //
 //   node sql_duckdb.mjs gen DIR [ROWS]     write the test lake under DIR (see below)
 //   node sql_duckdb.mjs query SPEC.json    run queries, print JSON results
+//   node sql_duckdb.mjs gen-mixed DIR      write DIR/mixed/, part files of two schemas
 //   node sql_duckdb.mjs bench DIR ROWS     write DIR/big/ (ROWS rows) for bench/sql
 //
 // gen writes, with DuckDB's own Parquet writer (snappy):
@@ -12,7 +13,8 @@
 //   DIR/users/      user_id, name, country: the other side of a join
 //
 // query SPEC: {"views": {"name": "dir"}, "queries": ["SQL", ...]}; prints
-// {"results": [{"columns": [...], "rows": [[...]]} | {"error": "..."}], "ms": [...]}
+// {"results": [{"columns": [...], "rows": [[...]]} | {"error": "..."}], "ms": [...],
+//  "cpu_ms": [...]} (wall and CPU time, all threads, per query)
 // with BIGINT as numbers, booleans as 0/1, dates and timestamps as text.
 // With "csv": true each query runs as COPY (query) TO '/dev/null' (FORMAT csv):
 // DuckDB prints its result as CSV, as `sluice sql --csv` does (benchmarks).
@@ -62,6 +64,15 @@ if (cmd === 'gen') {
   await con.run(`COPY (SELECT i AS user_id, 'name' || i AS name,
       CASE WHEN i % 3 = 0 THEN 'us' WHEN i % 3 = 1 THEN 'fr' ELSE NULL END AS country
     FROM range(0, 40) t(i)) TO '${dir}/users/users.parquet' (FORMAT parquet)`);
+} else if (cmd === 'gen-mixed') {
+  // DIR/mixed/: two part files whose schemas differ (a column only in the
+  // second, another only in the first): read with union-by-name semantics.
+  const dir = arg1;
+  fs.mkdirSync(`${dir}/mixed`, { recursive: true });
+  await con.run(`COPY (SELECT i AS id, 'h' || (i % 3) AS host, (i * 0.5)::DOUBLE AS price, 'a' || (i % 4) AS only_a
+    FROM range(0, 3000) t(i)) TO '${dir}/mixed/part-0.parquet' (FORMAT parquet, ROW_GROUP_SIZE 1000)`);
+  await con.run(`COPY (SELECT i AS id, 'h' || (i % 5) AS host, (i * 0.25)::DOUBLE AS price, (i % 7) AS only_b
+    FROM range(3000, 5000) t(i)) TO '${dir}/mixed/part-1.parquet' (FORMAT parquet)`);
 } else if (cmd === 'bench') {
   const dir = arg1;
   const n = Number(arg2);
@@ -78,20 +89,24 @@ if (cmd === 'gen') {
   const spec = JSON.parse(fs.readFileSync(arg1, 'utf8'));
   for (const [name, dir] of Object.entries(spec.views || {}))
     await con.run(`CREATE VIEW "${name}" AS SELECT * FROM read_parquet('${dir}/**/*.parquet', union_by_name = true)`);
-  const results = [], ms = [];
+  const results = [], ms = [], cpu_ms = [];
   for (const q of spec.queries) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     try {
       const r = await con.runAndReadAll(spec.csv ? `COPY (${q}) TO '/dev/null' (FORMAT csv)` : q);
       const rows = r.getRows().map((row) => row.map(plain));
       ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      const c = process.cpuUsage(c0);
+      cpu_ms.push((c.user + c.system) / 1e3);
       results.push({ columns: r.columnNames(), rows });
     } catch (e) {
       ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      cpu_ms.push(0);
       results.push({ error: String(e.message || e) });
     }
   }
-  process.stdout.write(JSON.stringify({ results, ms }) + '\n');
+  process.stdout.write(JSON.stringify({ results, ms, cpu_ms }) + '\n');
 } else {
   console.error('usage: node sql_duckdb.mjs gen DIR [ROWS] | query SPEC.json | bench DIR ROWS');
   process.exit(2);
