@@ -1203,7 +1203,10 @@ void broker_groups_offset_fetch(struct broker_groups *gs, const struct kafka_Off
 {
     struct group *g = find_group(gs, req->group_id);
     memset(resp, 0, sizeof *resp);
-    if (req->ntopics >= 0) {
+    /* Null topics (v2+) mean every committed partition; librdkafka's admin
+     * ListConsumerGroupOffsets sends an empty array for that, so take an
+     * empty array the same way (no consumer asks for nothing). */
+    if (req->ntopics > 0) {
         int32_t nt = req->ntopics;
         resp->ntopics = nt;
         resp->topics = sl_arena_alloc(arena, (nt ? (size_t)nt : 1) * sizeof *resp->topics);
@@ -1233,6 +1236,7 @@ void broker_groups_offset_fetch(struct broker_groups *gs, const struct kafka_Off
         if (done[i])
             continue;
         struct kafka_OffsetFetchResponseTopic *rt = &resp->topics[resp->ntopics++];
+        rt->npartitions = 0;
         rt->name = cs(g->offsets[i].topic);
         rt->partitions = sl_arena_alloc(arena, (n - i) * sizeof *rt->partitions);
         for (size_t j = i; j < n; j++) {

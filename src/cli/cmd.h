@@ -20,6 +20,7 @@ int cmd_collect(int argc, char **argv);
 int cmd_topics(int argc, char **argv);
 int cmd_produce(int argc, char **argv);
 int cmd_consume(int argc, char **argv);
+int cmd_groups(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_parquet(int argc, char **argv);
 int cmd_sql(int argc, char **argv);

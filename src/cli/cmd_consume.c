@@ -1,7 +1,10 @@
 /*
  * cmd_consume.c: `sluice consume`, print a topic's messages one per line,
  * like `kcat -C` and kafka-console-consumer. Reads by partition assignment
- * (no consumer group); -e stops at the end offsets seen at start.
+ * (no consumer group); -e stops at the end offsets seen at start. With
+ * -G GROUP it joins the consumer group instead (like `kcat -G`): the group
+ * assigns partitions, each starts at the group's committed offset, and what
+ * was printed is committed (at the latest on exit).
  *
  * stdout is flushed whenever no message is waiting, so a follower shows
  * messages as they arrive; SIGPIPE is ignored and a write error ends the
@@ -23,7 +26,7 @@
 static const struct opt_cmd cmd = {
     "consume",
     "sluice consume [-b <host:port>] -t <topic> [-o beginning|end|<offset>] [-e] "
-    "[-c <count>] [-p <partition>] [-f <format>] [-X <name=value>]...",
+    "[-c <count>] [-p <partition>] [-G <group>] [-f <format>] [-X <name=value>]...",
     "print a topic's messages, one value per line",
 };
 
@@ -33,6 +36,53 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+/* -G: the same loop over a group member. */
+static int consume_group(const struct kclient_group_conf *conf, const char *format,
+                         struct sl_buf *out)
+{
+    struct sl_error err = { 0 };
+    struct kclient_group_consumer *gc = kclient_group_consumer_new(conf, &err);
+    if (!gc)
+        return err.code == SL_EUSAGE ? opt_usage_error(&cmd, "%s", err.msg)
+                                     : cmd_fail("consume", &err);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    int r;
+    for (;;) {
+        if (stop_requested) {
+            r = 0;
+            break;
+        }
+        struct kclient_msg msg;
+        r = kclient_group_consumer_next(gc, &msg, 0, &err);
+        if (r == SL_EAGAIN) {
+            if (fflush(stdout) != 0) {
+                r = 0;
+                break;
+            }
+            r = kclient_group_consumer_next(gc, &msg, 200, &err);
+            if (r == SL_EAGAIN)
+                continue;
+        }
+        if (r <= 0)
+            break;
+        sl_buf_reset(out);
+        kclient_format(out, format, &msg);
+        if (fwrite(out->data, 1, out->len, stdout) != out->len) {
+            r = 0;
+            break;
+        }
+    }
+    fflush(stdout);
+    struct sl_error cerr = { 0 };
+    int crc = kclient_group_consumer_close(gc, &cerr);
+    kclient_group_consumer_free(gc);
+    if (r < 0)
+        return cmd_fail("consume", &err);
+    return crc != SL_OK ? cmd_fail("consume", &cerr) : 0;
 }
 
 static const char **props_argv(const struct opt_list *props)
@@ -65,7 +115,7 @@ static int parse_offset(const char *s, int64_t *out)
 int cmd_consume(int argc, char **argv)
 {
     const char *bootstrap = NULL, *bootstrap_server = NULL, *topic = NULL, *offset = NULL;
-    const char *format = NULL;
+    const char *format = NULL, *group = NULL;
     bool exit_at_end = false, from_beginning = false;
     int64_t count = 0, max_messages = 0, partition = KCLIENT_PARTITION_ALL;
     struct opt_list props = { 0 };
@@ -83,6 +133,9 @@ int cmd_consume(int argc, char **argv)
         { "count", 'c', OPT_INT, &count, "N", "exit after N messages" },
         { "max-messages", 0, OPT_INT, &max_messages, "N", "the same as --count" },
         { "partition", 'p', OPT_INT, &partition, "N", "read only partition N" },
+        { "group", 'G', OPT_STRING, &group, "GROUP",
+          "join consumer group GROUP: partitions come from the group, reading starts at its "
+          "committed offsets (else at -o beginning|end) and consumed offsets are committed" },
         { "format", 'f', OPT_STRING, &format, "FMT",
           "kcat-style output: %s value, %k key, %p partition, %o offset, %T timestamp (ms), "
           "%t topic, %S/%K lengths, \\n \\t (default: '%s\\n')" },
@@ -134,6 +187,24 @@ int cmd_consume(int argc, char **argv)
         goto out;
     }
     propv = props_argv(&props);
+    if (group) {
+        if (!*group || partition != KCLIENT_PARTITION_ALL || start >= 0) {
+            rc = opt_usage_error(&cmd, !*group ? "-G wants a group id"
+                                               : "-G cannot be combined with -p or -o <offset>");
+            goto out;
+        }
+        struct kclient_group_conf gconf = {
+            .bootstrap = cmd_bootstrap(bootstrap ? bootstrap : bootstrap_server),
+            .group = group,
+            .topic = topic,
+            .start = start,
+            .stop_at_end = exit_at_end,
+            .max_messages = count,
+            .props = propv,
+        };
+        rc = consume_group(&gconf, format, &out);
+        goto out;
+    }
 
     struct kclient_consumer_conf conf = {
         .bootstrap = cmd_bootstrap(bootstrap ? bootstrap : bootstrap_server),

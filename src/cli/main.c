@@ -27,6 +27,7 @@ static const struct cmd cmds[] = {
     { "topics", cmd_topics, "create, describe, list and delete topics" },
     { "produce", cmd_produce, "write stdin lines to a topic, one message each" },
     { "consume", cmd_consume, "print a topic's messages, one per line" },
+    { "groups", cmd_groups, "list consumer groups: members, assignments, offsets, lag" },
     { "extract", cmd_extract, "turn a topic's JSON events into typed Parquet tables" },
     { "parquet", cmd_parquet, "describe a Parquet file: schema, row groups, statistics" },
     { "sql", cmd_sql, "SQL over the lake's Parquet tables, or an interactive shell" },

@@ -236,4 +236,73 @@ int kclient_format_check(const char *fmt, struct sl_error *err);
 /* Append msg as fmt (already checked) says to out; SL_OK or SL_ELIMIT. */
 int kclient_format(struct sl_buf *out, const char *fmt, const struct kclient_msg *msg);
 
+/* ------------------------------------------------------------ consumer group */
+/*
+ * A member of consumer group `group` subscribed to `topic` (librdkafka's
+ * high-level consumer): partitions are assigned by the group and change on
+ * rebalances; each partition starts at the group's committed offset, or at
+ * `start` (beginning or end) when it has none. A message returned by
+ * kclient_group_consumer_next() is consumed once the next call (or close)
+ * is made: then its offset + 1 is stored, committed every 5 s and at close
+ * (group.c). Messages use struct kclient_msg as above.
+ */
+struct kclient_group_consumer;
+
+struct kclient_group_conf {
+    const char *bootstrap;    /* required */
+    const char *group;        /* required: the group id */
+    const char *topic;        /* required */
+    int64_t start;            /* KCLIENT_OFFSET_BEGINNING or KCLIENT_OFFSET_END */
+    bool stop_at_end;         /* done when every assigned partition reached its end */
+    int64_t max_messages;     /* stop after this many messages; 0: no limit */
+    const char *const *props; /* optional, see the top of this file */
+};
+
+struct kclient_group_consumer *kclient_group_consumer_new(const struct kclient_group_conf *conf,
+                                                          struct sl_error *err);
+/* As kclient_consumer_next(); also marks the previously returned message consumed. */
+int kclient_group_consumer_next(struct kclient_group_consumer *gc, struct kclient_msg *msg,
+                                int timeout_ms, struct sl_error *err);
+/* Mark the last message consumed, commit synchronously, leave the group.
+ * SL_OK or SL_EIO (the commit failed). The handle must still be freed. */
+int kclient_group_consumer_close(struct kclient_group_consumer *gc, struct sl_error *err);
+/* Close (ignoring errors) if not closed, and free. NULL-safe. */
+void kclient_group_consumer_free(struct kclient_group_consumer *gc);
+
+struct kclient_tp {
+    char *topic; /* owned */
+    int32_t partition;
+};
+
+struct kclient_group_member {
+    char *member_id, *client_id, *host; /* owned */
+    struct kclient_tp *assignment;      /* owned */
+    int n_assignment;
+};
+
+struct kclient_group_offset {
+    char *topic; /* owned */
+    int32_t partition;
+    int64_t committed; /* the next offset the group will consume */
+    int64_t high;      /* the partition's high watermark, -1 if unknown; lag = high - committed */
+};
+
+struct kclient_group_info {
+    char *group, *state, *protocol;        /* owned */
+    struct kclient_group_member *members;  /* owned */
+    int n_members;
+    struct kclient_group_offset *offsets;  /* owned: partitions with a committed offset */
+    int n_offsets;
+};
+
+/*
+ * Describe consumer group `group`, or every group when NULL (sorted by
+ * name): state, assignor, members with their assignments, committed offsets
+ * and high watermarks. *groups is owned by the caller: kclient_groups_free().
+ */
+int kclient_groups_describe(const char *bootstrap, const char *group, const char *const *props,
+                            int timeout_ms, struct kclient_group_info **groups, int *n,
+                            struct sl_error *err);
+void kclient_groups_free(struct kclient_group_info *groups, int n);
+
 #endif
