@@ -1,0 +1,116 @@
+"""Rebalancing on `sluice broker`: two confluent-kafka (librdkafka) members
+of one group split a 4-partition topic and see no message twice in steady
+state; when one leaves, the other takes over its partitions and continues
+from the committed offsets; a member that stops heartbeating is expired
+after its session timeout (unit-tested in tests/unit/broker/group_test.c).
+"""
+import time
+
+from conftest import SLUICE, run
+
+GROUP_CONF = {
+    "group.id": "split",
+    "auto.offset.reset": "earliest",
+    "session.timeout.ms": 6000,
+    "heartbeat.interval.ms": 300,
+    "auto.commit.interval.ms": 200,
+}
+
+
+def make_topic(broker, topic, partitions):
+    run([SLUICE, "topics", "-b", broker.addr, "--create", "--topic", topic,
+         "--partitions", str(partitions)])
+
+
+def produce(broker, topic, values, partitions):
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": broker.addr, "linger.ms": 5})
+    for i, v in enumerate(values):
+        p.produce(topic, v.encode(), partition=i % partitions)
+    assert p.flush(30) == 0
+
+
+def consumer(broker, **extra):
+    from confluent_kafka import Consumer
+    c = Consumer({"bootstrap.servers": broker.addr, **GROUP_CONF, **extra})
+    c.subscribe(["split"])
+    return c
+
+
+def drain(consumers, seen, want, timeout=30):
+    """Poll every consumer until `want` messages arrived in total."""
+    deadline = time.time() + timeout
+    while sum(len(v) for v in seen.values()) < want and time.time() < deadline:
+        for name, c in consumers.items():
+            m = c.poll(0.05)
+            if m is not None and not m.error():
+                seen[name].append((m.partition(), m.value().decode()))
+
+
+def wait_assigned(consumers, total, timeout=30):
+    """Poll until the members' assignments are disjoint and cover `total` partitions."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for c in consumers.values():
+            m = c.poll(0.05)
+            assert m is None or m.error(), "no data expected yet"
+        parts = [sorted(tp.partition for tp in c.assignment()) for c in consumers.values()]
+        flat = [p for ps in parts for p in ps]
+        if len(flat) == total and len(set(flat)) == total and all(parts):
+            return parts
+    raise AssertionError(f"assignments never settled: {parts}")
+
+
+def test_two_members_split_partitions_without_duplicates_then_one_takes_over(broker):
+    make_topic(broker, "split", 4)
+    a, b = consumer(broker), consumer(broker)
+    members = {"a": a, "b": b}
+    try:
+        parts = wait_assigned(members, 4)
+        assert sorted(len(p) for p in parts) == [2, 2]
+        values = [f"v{i}" for i in range(200)]
+        produce(broker, "split", values, 4)
+        seen = {"a": [], "b": []}
+        drain(members, seen, 200)
+        got = [v for vals in seen.values() for _, v in vals]
+        assert sorted(got) == sorted(values), "each message exactly once in steady state"
+        assert {p for p, _ in seen["a"]} == set(parts[0]) or {p for p, _ in seen["a"]} == set(parts[1])
+        assert not ({p for p, _ in seen["a"]} & {p for p, _ in seen["b"]})
+
+        # b leaves (commits on close, LeaveGroup): a takes over all four partitions.
+        b.close()
+        members = {"a": a}
+        deadline = time.time() + 30
+        while len(a.assignment()) != 4 and time.time() < deadline:
+            m = a.poll(0.1)
+            assert m is None or m.error(), "nothing new was produced"
+        assert sorted(tp.partition for tp in a.assignment()) == [0, 1, 2, 3]
+        more = [f"w{i}" for i in range(100)]
+        produce(broker, "split", more, 4)
+        seen2 = {"a": []}
+        drain(members, seen2, 100)
+        time.sleep(0.5)
+        m = a.poll(0.5)
+        assert m is None or m.error(), "b's messages were committed: none comes again"
+        assert sorted(v for _, v in seen2["a"]) == sorted(more)
+    finally:
+        a.close()
+
+
+def test_member_that_stops_polling_is_replaced_by_the_other(broker):
+    make_topic(broker, "split", 2)
+    a = consumer(broker)
+    wait_assigned({"a": a}, 2)
+    # b joins, then its application "hangs" (we stop polling it). Session
+    # expiry on the broker side is covered by tests/unit/broker/group_test.c.
+    b = consumer(broker, **{"session.timeout.ms": 6000, "max.poll.interval.ms": 7000})
+    parts = wait_assigned({"a": a, "b": b}, 2)
+    assert sorted(len(p) for p in parts) == [1, 1]
+    # Stop polling b: after max.poll.interval.ms librdkafka leaves the group
+    # on its own; the coordinator rebalances and a gets both partitions back.
+    deadline = time.time() + 40
+    while len(a.assignment()) != 2 and time.time() < deadline:
+        a.poll(0.1)
+    assert sorted(tp.partition for tp in a.assignment()) == [0, 1]
+    a.close()
+    b.close()
