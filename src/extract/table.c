@@ -44,6 +44,13 @@ struct cell {
 
 enum col_role { ROLE_DATA = 0, ROLE_PARTITION, ROLE_OFFSET, ROLE_TS };
 
+/* Event columns are full of repeats (event_type, Host, User-Agent, the
+ * timestamp text of one millisecond): each column remembers its last few
+ * short strings and points repeats at the same heap bytes, which keeps the
+ * heap, and the memory the kernel has to hand out, small. */
+#define RECENT 4
+#define RECENT_MAX_LEN 64
+
 struct col {
     char *name;          /* owned; the first spelling seen */
     size_t name_len;
@@ -53,6 +60,10 @@ struct col {
     struct cell *cells;  /* owned; cells[r] is row r, for r < n */
     size_t n;            /* rows with a cell (later rows are null) */
     size_t cap;
+    /* recent short strings of this column, so repeats share heap bytes */
+    uint64_t recent_off[RECENT];
+    uint32_t recent_len[RECENT]; /* 0: empty slot */
+    unsigned recent_next;        /* slot to replace next */
 };
 
 struct extract_table {
@@ -266,8 +277,22 @@ void extract_table_add(struct extract_table *t, const struct extract_row *row,
             break;
         case EXTRACT_STRING: {
             size_t len = f->s.len > UINT32_MAX ? UINT32_MAX : f->s.len;
-            cell->v.off = t->heap.len;
             cell->len = (uint32_t)len;
+            if (len > 0 && len <= RECENT_MAX_LEN) {
+                int k = 0;
+                for (; k < RECENT; k++)
+                    if (c->recent_len[k] == len &&
+                        memcmp(t->heap.data + c->recent_off[k], f->s.p, len) == 0)
+                        break;
+                if (k < RECENT) {
+                    cell->v.off = c->recent_off[k];
+                    break;
+                }
+                unsigned slot = c->recent_next++ % RECENT;
+                c->recent_off[slot] = t->heap.len;
+                c->recent_len[slot] = (uint32_t)len;
+            }
+            cell->v.off = t->heap.len;
             /* the heap has no cap; the job spills parts at --mem-max */
             sl_buf_append(&t->heap, f->s.p, len);
             break;
@@ -447,8 +472,10 @@ int extract_table_write(struct extract_table *t, const char *path, struct sl_err
         t->written += t->rows;
         t->rows = 0;
         sl_buf_reset(&t->heap);
-        for (size_t c = 0; c < t->ncols; c++)
+        for (size_t c = 0; c < t->ncols; c++) {
             t->cols[c].n = 0;
+            memset(t->cols[c].recent_len, 0, sizeof t->cols[c].recent_len);
+        }
     }
 out:
     free(defs);
