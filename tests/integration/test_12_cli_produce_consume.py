@@ -204,7 +204,8 @@ def test_consume_unknown_partition_is_runtime_error(broker):
     ["consume", "-t", "x", "-o", "-5"],
     ["consume", "-t", "x", "-c", "many"],
     ["consume", "-t", "x", "-f", "%q"],
-    ["consume", "-t", "x", "-G", "group"],
+    ["consume", "-t", "x", "-G", "g", "-p", "1"],   # a group assigns partitions
+    ["consume", "-t", "x", "-G", "g", "-o", "5"],   # and starts at committed offsets
     ["topics"],
     ["topics", "--list", "--create", "--topic", "x"],
     ["topics", "--create"],
