@@ -85,7 +85,7 @@ struct wcol {
     uint32_t *dict_off;  /* owned; entry -> offset of its length prefix in dict */
     uint64_t *dict_hash; /* owned; entry -> hash */
     size_t ndict, dict_cap;
-    uint64_t *slots;     /* owned; open addressing: hash top 32 bits << 32 | entry + 1; 0 empty */
+    uint32_t *slots;     /* owned; open addressing: hash tag << 20 | entry + 1; 0 empty */
     size_t nslots;
     int64_t last;        /* entry of the previous value, -1: none (runs are common) */
 
@@ -497,15 +497,21 @@ static int flush_page(struct pq_writer *w, struct wcol *col, struct sl_error *er
 
 /* ------------------------------------------------------------ MARK: dictionary */
 
-static inline uint64_t slot_of(uint64_t h, size_t e)
+/* A slot packs 12 bits of the hash (a tag that rules out most mismatches
+ * without touching the entry) with entry + 1 in 20 bits: 4-byte slots keep
+ * the table small enough to stay in cache. */
+#define DICT_ENTRIES_MAX ((1u << 20) - 2)
+#define SLOT_TAG(h) ((uint32_t)((h) >> 52) << 20)
+
+static inline uint32_t slot_of(uint64_t h, size_t e)
 {
-    return (h & 0xffffffff00000000ull) | (uint64_t)(e + 1);
+    return SLOT_TAG(h) | (uint32_t)(e + 1);
 }
 
 static void dict_grow_slots(struct wcol *col)
 {
     size_t n = col->nslots * 2;
-    uint64_t *slots = sl_xcalloc(n, sizeof *slots);
+    uint32_t *slots = sl_xcalloc(n, sizeof *slots);
     for (size_t e = 0; e < col->ndict; e++) {
         size_t i = (size_t)col->dict_hash[e] & (n - 1);
         while (slots[i])
@@ -550,13 +556,13 @@ static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *
     } else {
         h = pq_hash(p, len);
     }
-    uint64_t tag = h & 0xffffffff00000000ull;
+    uint32_t tag = SLOT_TAG(h);
     size_t mask = col->nslots - 1;
     size_t i = (size_t)h & mask;
-    uint64_t sl;
+    uint32_t sl;
     while ((sl = col->slots[i]) != 0) {
-        if ((sl & 0xffffffff00000000ull) == tag) {
-            uint32_t e = (uint32_t)sl - 1;
+        if ((sl & 0xfff00000u) == tag) {
+            uint32_t e = (sl & 0xfffffu) - 1;
             const uint8_t *d = col->dict.data + col->dict_off[e];
             if (fixed ? memcmp(d, p, 8) == 0
                       : (load_le32(d) == len && memcmp(d + 4, p, len) == 0)) {
@@ -566,7 +572,7 @@ static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *
         }
         i = (i + 1) & mask;
     }
-    if (col->dict.len + 4 + len > w->dict_max || col->ndict >= UINT32_MAX / 2)
+    if (col->dict.len + 4 + len > w->dict_max || col->ndict >= DICT_ENTRIES_MAX)
         return -1;
     if (col->ndict == col->dict_cap) {
         col->dict_cap *= 2;
