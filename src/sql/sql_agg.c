@@ -20,6 +20,11 @@
  * its keys), LIMIT. Result column names are what SQLite would give: the
  * alias, the declared column name, or the aggregate's text as written.
  *
+ * The same parser recognises a filtered projection (no aggregate, no GROUP
+ * BY, no ORDER BY: `SELECT * | col, ... FROM t WHERE ... [LIMIT n]`), which
+ * sql_vtab_scan() streams from the batches to the printer without SQLite's
+ * per-row machinery, and stops reading at the LIMIT.
+ *
  * Anything else, or anything here that SQLite would evaluate with a type
  * conversion, returns 0 and the statement runs in SQLite unchanged: this
  * file may decline any query, but must never change an answer.
@@ -186,6 +191,8 @@ struct parse {
     char *tname, *talias; /* owned */
     struct item items[SQL_AGG_FUNCS_MAX];
     int nitems;
+    bool scan;            /* no aggregate, no GROUP BY: a filtered projection */
+    int64_t limit, offset; /* scan: LIMIT (-1: none) and OFFSET */
 };
 
 static enum sql_agg_fn agg_fn(const struct tok *t)
@@ -496,6 +503,29 @@ static bool plan_query(struct parse *p, struct sl_buf *outer)
     while (p->i < from) {
         if (p->nitems >= SQL_AGG_FUNCS_MAX)
             return false;
+        /* `*` or `alias.*`: every column, named as declared. */
+        size_t star = p->i;
+        if (!is_op(&t[star], "*") && is_op(&t[star + 1], ".") && is_op(&t[star + 2], "*")) {
+            char *q = tok_name(&t[star]);
+            bool ok = (p->talias && sqlite3_stricmp(q, p->talias) == 0) ||
+                      sqlite3_stricmp(q, p->tname) == 0;
+            free(q);
+            if (!ok)
+                return false;
+            star += 2;
+        }
+        if (is_op(&t[star], "*")) {
+            if (p->nitems + p->ncols > SQL_AGG_FUNCS_MAX)
+                return false;
+            for (int c = 0; c < p->ncols; c++)
+                p->items[p->nitems++] = (struct item){ .key = c };
+            p->i = star + 1;
+            if (is_op(&t[p->i], ","))
+                p->i++;
+            else if (p->i != from)
+                return false;
+            continue;
+        }
         struct item *it = &p->items[p->nitems++];
         size_t start = p->i;
         int a = agg_call(p);
@@ -575,19 +605,18 @@ static bool plan_query(struct parse *p, struct sl_buf *outer)
     /* Every plain column of the select list must be grouped; without GROUP
      * BY there must be aggregates only. */
     bool any_agg = false;
-    for (int k = 0; k < p->nitems; k++) {
-        if (p->items[k].agg) {
-            any_agg = true;
+    for (int k = 0; k < p->nitems; k++)
+        any_agg |= p->items[k].agg;
+    p->scan = !grouped && !any_agg;
+    for (int k = 0; k < p->nitems && !p->scan; k++) {
+        if (p->items[k].agg)
             continue;
-        }
         bool ok = false;
         for (int j = 0; j < p->plan.nkeys; j++)
             ok |= p->plan.keys[j] == p->items[k].key;
         if (!ok)
             return false;
     }
-    if (!grouped && !any_agg)
-        return false;
     /* HAVING, ORDER BY, LIMIT: token ranges at depth 0. */
     size_t having = 0, order = 0, limit = 0, end = p->nt;
     if (p->nt && is_op(&t[p->nt - 1], ";"))
@@ -610,6 +639,32 @@ static bool plan_query(struct parse *p, struct sl_buf *outer)
     size_t first = having ? having : order ? order : limit ? limit : end;
     if (first != p->i || (having && !grouped))
         return false;
+    if (p->scan) {
+        /* A scan streams rows in table order: no ORDER BY; LIMIT only as
+         * integer literals (LIMIT n, LIMIT n OFFSET m, LIMIT m, n). */
+        p->limit = -1;
+        p->offset = 0;
+        if (order || having)
+            return false;
+        if (limit) {
+            size_t k = limit + 1, n = end - k;
+            bool lit1 = n >= 1 && t[k].kind == T_NUM && strspn(t[k].p, "0123456789") >= t[k].n;
+            bool lit3 = n == 3 && lit1 && t[k + 2].kind == T_NUM &&
+                        strspn(t[k + 2].p, "0123456789") >= t[k + 2].n;
+            if (n == 1 && lit1) {
+                p->limit = atoll(t[k].p);
+            } else if (lit3 && is_kw(&t[k + 1], "offset")) {
+                p->limit = atoll(t[k].p);
+                p->offset = atoll(t[k + 2].p);
+            } else if (lit3 && is_op(&t[k + 1], ",")) {
+                p->offset = atoll(t[k].p);
+                p->limit = atoll(t[k + 2].p);
+            } else {
+                return false;
+            }
+        }
+        return true;
+    }
 
     sl_buf_append_str(outer, "SELECT");
     for (int k = 0; k < p->nitems; k++) {
@@ -678,6 +733,20 @@ int sql_agg_try(struct sql_session *s, const char *text, size_t len, struct sql_
     int ret = 0;
     if (!s->vtabs || !tokenize(text, len, toks, &p.nt) || p.nt < 4 || !plan_query(&p, &outer))
         goto done;
+    if (p.scan) {
+        int cols[SQL_AGG_FUNCS_MAX];
+        const char *names[SQL_AGG_FUNCS_MAX];
+        for (int k = 0; k < p.nitems; k++) {
+            cols[k] = p.items[k].key;
+            names[k] = p.items[k].alias ? p.items[k].alias
+                                        : sql_vtab_column_name(s, p.plan.table, p.items[k].key);
+        }
+        int rc = sql_vtab_scan(s, &p.plan, cols, names, p.nitems, p.limit, p.offset, out, err);
+        if (rc == SL_OK)
+            sl_debug("sql: scan pushed down (%d columns)", p.nitems);
+        ret = rc == 1 ? 0 : rc == SL_OK ? 1 : rc;
+        goto done;
+    }
 
     /* The groups' table: k0.., a0.. without types, so values keep theirs. */
     struct sl_buf ddl, ins;

@@ -77,6 +77,18 @@ struct sql_agg_plan {
 int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
                        sqlite3_stmt *insert, struct sl_error *err);
 
+/*
+ * Stream the rows of plan->table that satisfy plan->cons (exactly; nothing
+ * re-checks), columns cols[0..ncols) named names[], to `out`, skipping
+ * `offset` rows and stopping after `limit` (-1: all). Rows come in scan
+ * order, as SQLite's scan of the table would give them. Returns SL_OK, 1
+ * when the constraints cannot be applied exactly (caller falls back), or
+ * an error with err set.
+ */
+int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const int *cols,
+                  const char *const *names, int ncols, int64_t limit, int64_t offset,
+                  struct sql_out *out, struct sl_error *err);
+
 /* Declared type and name of column `col` of the table registered as
  * tables[table] (NULL when it is not live or col is out of range). */
 const char *sql_vtab_column_name(struct sql_session *s, int table, int col);

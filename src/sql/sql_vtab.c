@@ -1362,6 +1362,58 @@ static void agg_batch(struct agg_tab *a, int k, enum sql_agg_fn fn, const struct
     }
 }
 
+/* A cursor over plan->table with plan->cons applied exactly (see above);
+ * NULL when a constraint cannot be (the caller falls back to SQLite). */
+static struct cursor *plan_cursor(struct ptab *t, const struct sql_agg_plan *plan)
+{
+    struct cursor *cur = sl_xcalloc(1, sizeof *cur);
+    cur->base.pVtab = &t->base;
+    cur->slot_of = sl_xcalloc(t->ncols + 1, sizeof *cur->slot_of);
+    cur->slots = sl_xcalloc(t->ncols + 1, sizeof *cur->slots);
+    for (size_t c = 0; c < t->ncols; c++)
+        cur->slot_of[c] = -1;
+    for (int k = 0; k < plan->ncons; k++) {
+        int col = plan->cons[k].col;
+        struct cons *c = &cur->cons[cur->ncons];
+        memset(c, 0, sizeof *c);
+        c->col = col;
+        c->op = plan->cons[k].op;
+        if (c->op != OP_ISNULL && c->op != OP_NOTNULL) {
+            bool text = is_text_type(t->cols[col].type);
+            int kind = plan->cons[k].kind;
+            if (kind == SQL_NULL) {
+                cur->empty = true;
+            } else if (!same_kind_everywhere(t, col) || text != (kind == SQL_TEXT)) {
+                reset(cur);
+                free(cur->slot_of);
+                free(cur);
+                return NULL;
+            } else if (kind == SQL_TEXT) {
+                c->rhs = RHS_TEXT;
+                c->s = sl_xmalloc(plan->cons[k].len + 1);
+                memcpy(c->s, plan->cons[k].s, plan->cons[k].len);
+                c->s[plan->cons[k].len] = 0;
+                c->len = plan->cons[k].len;
+            } else {
+                c->rhs = RHS_NUM;
+                c->is_int = kind == SQL_INT;
+                c->i = plan->cons[k].i;
+                c->ld = c->is_int ? (long double)c->i : (long double)plan->cons[k].d;
+            }
+        }
+        need_slot(cur, col);
+        cur->ncons++;
+    }
+    return cur;
+}
+
+static void cursor_free(struct cursor *cur)
+{
+    reset(cur);
+    free(cur->slot_of);
+    free(cur);
+}
+
 int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
                        sqlite3_stmt *insert, struct sl_error *err)
 {
@@ -1385,44 +1437,9 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
             is_text_type(t->cols[col].type))
             return 1;
     }
-    struct cursor *cur = sl_xcalloc(1, sizeof *cur);
-    cur->base.pVtab = &t->base;
-    cur->slot_of = sl_xcalloc(t->ncols + 1, sizeof *cur->slot_of);
-    cur->slots = sl_xcalloc(t->ncols + 1, sizeof *cur->slots);
-    for (size_t c = 0; c < t->ncols; c++)
-        cur->slot_of[c] = -1;
-    for (int k = 0; k < plan->ncons; k++) {
-        int col = plan->cons[k].col;
-        struct cons *c = &cur->cons[cur->ncons];
-        memset(c, 0, sizeof *c);
-        c->col = col;
-        c->op = plan->cons[k].op;
-        if (c->op != OP_ISNULL && c->op != OP_NOTNULL) {
-            bool text = is_text_type(t->cols[col].type);
-            int kind = plan->cons[k].kind;
-            if (kind == SQL_NULL) {
-                cur->empty = true;
-            } else if (!same_kind_everywhere(t, col) || text != (kind == SQL_TEXT)) {
-                reset(cur);
-                free(cur->slot_of);
-                free(cur);
-                return 1;
-            } else if (kind == SQL_TEXT) {
-                c->rhs = RHS_TEXT;
-                c->s = sl_xmalloc(plan->cons[k].len + 1);
-                memcpy(c->s, plan->cons[k].s, plan->cons[k].len);
-                c->s[plan->cons[k].len] = 0;
-                c->len = plan->cons[k].len;
-            } else {
-                c->rhs = RHS_NUM;
-                c->is_int = kind == SQL_INT;
-                c->i = plan->cons[k].i;
-                c->ld = c->is_int ? (long double)c->i : (long double)plan->cons[k].d;
-            }
-        }
-        need_slot(cur, col);
-        cur->ncons++;
-    }
+    struct cursor *cur = plan_cursor(t, plan);
+    if (!cur)
+        return 1;
     for (int k = 0; k < plan->nkeys; k++)
         need_slot(cur, plan->keys[k]);
     for (int k = 0; k < plan->naggs; k++)
@@ -1581,6 +1598,72 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
     reset(cur);
     free(cur->slot_of);
     free(cur);
+    return ret;
+}
+
+int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const int *cols,
+                  const char *const *names, int ncols, int64_t limit, int64_t offset,
+                  struct sql_out *out, struct sl_error *err)
+{
+    if (plan->table < 0 || (size_t)plan->table >= s->tables.n || !s->vtabs[plan->table])
+        return 1;
+    struct ptab *t = s->vtabs[plan->table];
+    if (t->bad)
+        return sl_fail(err, SL_ECORRUPT, "%s", t->bad);
+    struct cursor *cur = plan_cursor(t, plan);
+    if (!cur)
+        return 1;
+    for (int k = 0; k < ncols; k++)
+        need_slot(cur, cols[k]);
+    int *slot = sl_xcalloc((size_t)ncols + 1, sizeof *slot);
+    for (int k = 0; k < ncols; k++)
+        slot[k] = cur->slot_of[cols[k]];
+    struct sql_cell *row = sl_xcalloc((size_t)ncols + 1, sizeof *row);
+    char (*tbuf)[48] = sl_xcalloc((size_t)ncols + 1, sizeof *tbuf);
+    sql_out_begin(out, (size_t)ncols, names);
+    int rc = SQLITE_OK, ret = SL_OK;
+    if (limit == 0)
+        cur->empty = true;
+    if (!cur->empty)
+        rc = advance(cur);
+    else
+        cur->eof = true;
+    int64_t skip = offset, left = limit;
+    while (rc == SQLITE_OK && ret == SL_OK && !cur->eof) {
+        for (size_t i = 0; i < cur->nsel && ret == SL_OK; i++) {
+            if (skip > 0) {
+                skip--;
+                continue;
+            }
+            uint32_t r = cur->sel[i];
+            for (int k = 0; k < ncols; k++)
+                row[k] = slot_cell(&cur->slots[slot[k]], r, tbuf[k]);
+            ret = sql_out_row(out, row, err);
+            if (left > 0 && --left == 0) {
+                cur->eof = true;
+                break;
+            }
+        }
+        if (cur->eof)
+            break;
+        cur->pos = cur->nsel;
+        rc = advance(cur);
+    }
+    if (rc != SQLITE_OK) {
+        ret = sl_fail(err, SL_ECORRUPT, "%s", t->base.zErrMsg ? t->base.zErrMsg : "scan failed");
+        sqlite3_free(t->base.zErrMsg);
+        t->base.zErrMsg = NULL;
+    }
+    if (ret == SL_OK) {
+        ret = sql_out_end(out, err);
+    } else {
+        struct sl_error ignored = { 0 };
+        sql_out_end(out, &ignored);
+    }
+    free(tbuf);
+    free(row);
+    free(slot);
+    cursor_free(cur);
     return ret;
 }
 
