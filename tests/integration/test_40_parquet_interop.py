@@ -247,3 +247,16 @@ def test_sluice_parquet_describes_its_own_file(tmp_path):
     present = sorted(r["event_type"] for r in first if r["event_type"] is not None)
     assert (chunk.group(7), chunk.group(8)) == (present[0], present[-1])
     assert re.search(r"^  nothing_i: ZSTD, 1000 values, .* nulls 1000$", text, re.M)
+
+
+def test_writer_memory_is_bounded_by_the_row_group(tmp_path):
+    """10x the rows (about 9 row groups instead of one) must not need 10x the memory."""
+    bench = str(BUILD / "pq_bench")
+
+    def maxrss(rows):
+        p = run([bench, "write", str(tmp_path / f"m{rows}.parquet"), str(rows)])
+        assert p.returncode == 0, p.stderr
+        return int(re.search(r"maxrss_mb=(\d+)", p.stdout).group(1))
+
+    small, big = maxrss(800_000), maxrss(8_000_000)
+    assert big < small * 2 + 16, (small, big)
