@@ -78,6 +78,7 @@ CASES = [
     ("snappy", ["--row-group-rows", "700", "--page-rows", "97"]),
     ("zstd", ["--no-dict", "--page-rows", "1000"]),
     ("snappy", ["--long", "--rows", "300"]),
+    ("snappy", ["--rows", "0"]),
 ]
 
 
