@@ -9,7 +9,9 @@
  * resumes: the broker recovers its log and the extracts continue from the
  * offsets of their last commit.
  */
+#include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,6 +83,12 @@ int cmd_up(int argc, char **argv)
     char *const *argvs[4] = { broker_argv, collect_argv, split_argv, purch_argv };
     int started = 0, status = 0;
 
+    /* Both extracts write under the lake; create it first so that neither
+     * takes the other's table directory for its own new output. */
+    if (mkdir(lake, 0777) < 0 && errno != EEXIST) {
+        sl_fail_errno(&err, SL_EIO, "cannot create lake directory '%s'", lake);
+        return cmd_fail("up", &err);
+    }
     for (; started < 4 && !stop_requested; started++) {
         if (proc_spawn_self(&procs[started], argvs[started], NULL, &err) != SL_OK)
             break;
