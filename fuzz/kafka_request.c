@@ -5,7 +5,8 @@
  * decoder; every successfully decoded request is re-encoded, decoded again
  * and re-encoded, and the two encodings must be identical (the codec's
  * visitor symmetry). Versions beyond a decoder's range are also folded into
- * it so that every API/version pair is reached. Seeds in
+ * it so that every API/version pair is reached; the group APIs and
+ * InitProducerId (kafka/groups.h) are covered the same way. Seeds in
  * fuzz/corpus/kafka_request/ were captured from kcat, kafka-python,
  * confluent-kafka-python and kafkajs (`sluice broker --dump-frames DIR`).
  */
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka/groups.h"
 #include "kafka/kafka.h"
 
 #define ROUND_TRIP(M)                                                                              \
@@ -43,6 +45,16 @@ ROUND_TRIP(ApiVersionsRequest)
 ROUND_TRIP(CreateTopicsRequest)
 ROUND_TRIP(DeleteTopicsRequest)
 ROUND_TRIP(DescribeConfigsRequest)
+ROUND_TRIP(FindCoordinatorRequest)
+ROUND_TRIP(JoinGroupRequest)
+ROUND_TRIP(SyncGroupRequest)
+ROUND_TRIP(HeartbeatRequest)
+ROUND_TRIP(LeaveGroupRequest)
+ROUND_TRIP(OffsetCommitRequest)
+ROUND_TRIP(OffsetFetchRequest)
+ROUND_TRIP(ListGroupsRequest)
+ROUND_TRIP(DescribeGroupsRequest)
+ROUND_TRIP(InitProducerIdRequest)
 
 static const struct {
     int key;
@@ -58,6 +70,17 @@ static const struct {
     {KAFKA_API_DELETE_TOPICS, kafka_DeleteTopicsRequest_max_version, rt_DeleteTopicsRequest},
     {KAFKA_API_DESCRIBE_CONFIGS, kafka_DescribeConfigsRequest_max_version,
      rt_DescribeConfigsRequest},
+    {KAFKA_API_FIND_COORDINATOR, kafka_FindCoordinatorRequest_max_version,
+     rt_FindCoordinatorRequest},
+    {KAFKA_API_JOIN_GROUP, kafka_JoinGroupRequest_max_version, rt_JoinGroupRequest},
+    {KAFKA_API_SYNC_GROUP, kafka_SyncGroupRequest_max_version, rt_SyncGroupRequest},
+    {KAFKA_API_HEARTBEAT, kafka_HeartbeatRequest_max_version, rt_HeartbeatRequest},
+    {KAFKA_API_LEAVE_GROUP, kafka_LeaveGroupRequest_max_version, rt_LeaveGroupRequest},
+    {KAFKA_API_OFFSET_COMMIT, kafka_OffsetCommitRequest_max_version, rt_OffsetCommitRequest},
+    {KAFKA_API_OFFSET_FETCH, kafka_OffsetFetchRequest_max_version, rt_OffsetFetchRequest},
+    {KAFKA_API_LIST_GROUPS, kafka_ListGroupsRequest_max_version, rt_ListGroupsRequest},
+    {KAFKA_API_DESCRIBE_GROUPS, kafka_DescribeGroupsRequest_max_version, rt_DescribeGroupsRequest},
+    {KAFKA_API_INIT_PRODUCER_ID, kafka_InitProducerIdRequest_max_version, rt_InitProducerIdRequest},
 };
 
 #define NDECODERS (sizeof decoders / sizeof decoders[0])
