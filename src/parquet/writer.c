@@ -824,25 +824,42 @@ static void encode_stats(struct wcol *col, struct wchunk *c)
         c->min_len = c->max_len = 1;
         break;
     case PQ_STRING: {
-        size_t n = col->smin.len > PQ_STAT_TRUNC ? PQ_STAT_TRUNC : col->smin.len;
+        /* Long bounds are cut at a character boundary so they stay valid
+         * UTF-8 (readers decode them as text): min keeps a prefix; max keeps a
+         * prefix whose last character, made ASCII below DEL by dropping any
+         * later ones, is incremented - still above every string it prefixes. */
+        const uint8_t *mn = col->smin.data, *mx = col->smax.data;
+        size_t n = col->smin.len;
+        if (n > PQ_STAT_TRUNC) {
+            n = PQ_STAT_TRUNC;
+            while (n > 0 && (mn[n] & 0xc0) == 0x80)
+                n--;
+        }
         c->min = sl_xmalloc(n + 1);
-        memcpy(c->min, col->smin.data, n);
+        memcpy(c->min, mn, n);
         c->min_len = n;
         c->min_exact = n == col->smin.len;
-        n = col->smax.len > PQ_STAT_TRUNC ? PQ_STAT_TRUNC : col->smax.len;
-        c->max = sl_xmalloc(n + 1);
-        memcpy(c->max, col->smax.data, n);
-        c->max_len = n;
-        c->max_exact = n == col->smax.len;
+        n = col->smax.len;
+        c->max_exact = n <= PQ_STAT_TRUNC;
         if (!c->max_exact) {
-            /* A prefix with its last byte incremented is still an upper bound. */
-            while (c->max_len > 0 && c->max[c->max_len - 1] == 0xff)
-                c->max_len--;
-            if (c->max_len == 0) {
+            n = PQ_STAT_TRUNC;
+            while (n > 0 && (mx[n] & 0xc0) == 0x80)
+                n--;
+            while (n > 0 && mx[n - 1] >= 0x7f) {
+                n--; /* drop DEL, or a whole multi-byte character */
+                while (n > 0 && mx[n] >= 0x80 && (mx[n] & 0xc0) == 0x80)
+                    n--;
+            }
+        }
+        c->max = sl_xmalloc(n + 1);
+        memcpy(c->max, mx, n);
+        c->max_len = n;
+        if (!c->max_exact) {
+            if (n == 0) {
                 c->has_mm = false; /* no short upper bound exists */
                 break;
             }
-            c->max[c->max_len - 1]++;
+            c->max[n - 1]++;
         }
         break;
     }

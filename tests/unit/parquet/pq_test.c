@@ -758,6 +758,63 @@ static void test_long_strings_over_one_mib_roundtrip(void)
     free(s);
 }
 
+static bool utf8_valid(struct sl_slice s)
+{
+    size_t i = 0;
+    while (i < s.len) {
+        uint8_t c = s.p[i];
+        size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (n == 0 || i + n > s.len)
+            return false;
+        for (size_t k = 1; k < n; k++)
+            if ((s.p[i + k] & 0xc0) != 0x80)
+                return false;
+        i += n;
+    }
+    return true;
+}
+
+static void test_truncated_string_bounds_stay_valid_utf8(void)
+{
+    struct pq_column_def def = { "s", PQ_STRING, 0, false };
+    char a[512], b[512];
+    size_t al = 0, bl = 0;
+    a[al++] = 'a';
+    while (al + 2 <= 401) {
+        a[al++] = (char)0xc3; /* é */
+        a[al++] = (char)0xa9;
+    }
+    memcpy(b, "zz", 2);
+    bl = 2;
+    while (bl + 3 <= 400) { /* 日 */
+        b[bl++] = (char)0xe6;
+        b[bl++] = (char)0x97;
+        b[bl++] = (char)0xa5;
+    }
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    struct sl_error err = { 0 };
+    struct pq_writer *w = pq_writer_open_buf(&file, &def, 1, NULL, &err);
+    pq_writer_set_string(w, 0, a, al);
+    pq_writer_end_row(w, &err);
+    pq_writer_set_string(w, 0, b, bl);
+    pq_writer_end_row(w, &err);
+    CHECK_INT(pq_writer_finish(w, &err), SL_OK);
+    pq_writer_free(w);
+    struct pq_file *f = pq_file_open_mem(file.data, file.len, "utf8", &err);
+    CHECK(f != NULL);
+    if (f) {
+        const struct pq_stats *st = &f->row_groups[0].chunks[0].stats;
+        CHECK(st->has_min_max && !st->min_exact && !st->max_exact);
+        CHECK(utf8_valid(st->min.s) && utf8_valid(st->max.s));
+        CHECK(st->min.s.len <= PQ_STAT_TRUNC && st->max.s.len <= PQ_STAT_TRUNC);
+        CHECK(memcmp(st->min.s.p, a, st->min.s.len) == 0); /* a prefix of the min */
+        CHECK(sl_slice_eq_str(st->max.s, "z{"));          /* "zz…" < "z{" */
+        pq_file_free(f);
+    }
+    sl_buf_release(&file);
+}
+
 static void test_dictionary_falls_back_to_plain_when_too_big(void)
 {
     struct pq_column_def def = { "s", PQ_STRING, 0, false };
@@ -1043,6 +1100,7 @@ int main(void)
     RUN(test_skip_then_read_matches_full_read);
     RUN(test_empty_table_has_schema_and_no_row_groups);
     RUN(test_long_strings_over_one_mib_roundtrip);
+    RUN(test_truncated_string_bounds_stay_valid_utf8);
     RUN(test_dictionary_falls_back_to_plain_when_too_big);
     RUN(test_required_column_left_null_fails_the_row);
     RUN(test_bad_schemas_are_usage_errors);
