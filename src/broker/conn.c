@@ -55,6 +55,7 @@
 
 #define READ_CHUNK ((size_t)64 << 10)
 #define READ_SLACK ((size_t)64 << 10) /* rbuf may hold a max frame plus this */
+#define BUF_KEEP ((size_t)1 << 20)    /* larger empty buffers are freed */
 
 static size_t unsent(const struct broker_conn *conn)
 {
@@ -157,11 +158,24 @@ void broker_conn_splice(struct broker_conn *conn, size_t at, int fd, int64_t pos
     conn->splices[conn->nsplices++] = (struct broker_splice){at, fd, pos, len};
 }
 
+/* Empty a buffer; give back its memory if one large frame made it big, so
+ * that hundreds of idle connections do not each keep a 100 MiB buffer. */
+static void shrink(struct sl_buf *buf)
+{
+    if (buf->cap > BUF_KEEP) {
+        size_t max = buf->max;
+        sl_buf_release(buf);
+        sl_buf_init(buf, max);
+    } else {
+        sl_buf_reset(buf);
+    }
+}
+
 /* Drop the sent front of out so it does not grow without bound. */
 static void compact_out(struct broker_conn *conn)
 {
     if (conn->out_sent == conn->out.len && conn->nsplices == 0) {
-        sl_buf_reset(&conn->out);
+        shrink(&conn->out);
         conn->out_sent = conn->out_release = 0;
         return;
     }
@@ -313,7 +327,7 @@ void broker_conn_process(struct broker_conn *conn)
         sl_arena_clear(&conn->arena);
     }
     if (conn->state == BROKER_CONN_OPEN && conn->rpos == conn->rbuf.len) {
-        sl_buf_reset(&conn->rbuf);
+        shrink(&conn->rbuf);
         conn->rpos = 0;
     }
     update_mask(conn);
