@@ -556,3 +556,29 @@ def test_admin_create_describe_delete_with_errors(broker):
     with pytest.raises(KafkaException):
         f.result(timeout=30)
     assert "adm" not in admin.list_topics(timeout=30).topics
+
+
+def test_sigint_also_stops_cleanly_and_usage_errors_exit_2(tmp_path):
+    import signal
+    port = free_port()
+    srv = Server(["broker", "--listen", f"127.0.0.1:{port}", "--data", str(tmp_path / "d")],
+                 port, tmp_path / "broker.log").start()
+    srv.proc.send_signal(signal.SIGINT)
+    assert srv.proc.wait(10) == 0
+    srv.log.close()
+    assert "broker stopped" in srv.output()
+    for args in (["--flush", "sometimes"], ["--listen", "nohostport"], ["--partitions", "0"],
+                 ["extra-arg"]):
+        p = run([SLUICE, "broker", "--data", str(tmp_path / "e")] + args, check=False,
+                timeout=10)
+        assert p.returncode == 2, (args, p.stderr)
+        assert p.stderr.startswith("sluice broker: ")
+    p = run([SLUICE, "broker", "--help"], timeout=10)
+    assert "--no-auto-create" in p.stdout and "sluice-data" in p.stdout
+
+
+def test_a_locked_data_directory_is_a_runtime_error(broker):
+    p = run([SLUICE, "broker", "--listen", f"127.0.0.1:{free_port()}", "--data",
+             str(broker.data)], check=False, timeout=10)
+    assert p.returncode == 1
+    assert "in use" in p.stderr
