@@ -30,17 +30,26 @@
 
 #define EXTRACT_DICT_MAX_BYTES (256u << 10)
 
-/* One buffered value: the field's own kind and its payload. */
+/*
+ * One buffered value, as read back for writing: the field's own kind and
+ * its payload. Stored split in two arrays per column (a kind byte and 8
+ * payload bytes), 9 bytes a value instead of a 16-byte struct: the buffers
+ * are most of extract's memory traffic.
+ */
 struct cell {
     uint8_t kind; /* enum extract_kind */
-    uint32_t len; /* EXTRACT_STRING: bytes in the heap */
+    uint64_t len; /* EXTRACT_STRING: bytes */
     union {
         int64_t i;    /* EXTRACT_INT (and meta columns) */
         double d;     /* EXTRACT_DOUBLE */
-        uint64_t off; /* EXTRACT_STRING: offset in the table's heap */
+        uint64_t off; /* EXTRACT_STRING: offset of the bytes in the table's heap */
         bool b;       /* EXTRACT_BOOL */
     } v;
 };
+
+/* A string's payload: heap offset << 24 | length; a length of STR_LONG
+ * means the heap holds an 8-byte length before the bytes. */
+#define STR_LONG 0xffffffu
 
 enum col_role { ROLE_DATA = 0, ROLE_PARTITION, ROLE_OFFSET, ROLE_TS };
 
@@ -57,8 +66,9 @@ struct col {
     uint64_t hash;       /* of the ASCII-lowercased name */
     uint8_t type;        /* enum extract_kind: widest kind seen (NULL: none yet) */
     uint8_t role;        /* enum col_role */
-    struct cell *cells;  /* owned; cells[r] is row r, for r < n */
-    size_t n;            /* rows with a cell (later rows are null) */
+    uint8_t *kinds;      /* owned; kinds[r]: enum extract_kind of row r, for r < n */
+    uint64_t *vals;      /* owned; vals[r]: its payload (int64, double bits, bool, string) */
+    size_t n;            /* rows with a value (later rows are null) */
     size_t cap;
     /* recent short strings of this column, so repeats share heap bytes */
     uint64_t recent_off[RECENT];
@@ -167,22 +177,51 @@ static uint8_t widen(uint8_t cur, uint8_t k)
     return EXTRACT_STRING;
 }
 
-/* The cell of column c for row r, padding nulls for rows it was absent from. */
-static struct cell *col_cell(struct col *c, size_t r)
+/* Make row r of column c writable, padding nulls for rows it was absent from. */
+static void col_reserve(struct col *c, size_t r)
 {
     if (c->n > r)
-        return &c->cells[r]; /* duplicate field in one row: the last wins */
+        return; /* duplicate field in one row: the last wins */
     if (r + 1 > c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
         while (cap < r + 1)
             cap *= 2;
-        c->cells = sl_xrealloc(c->cells, cap * sizeof *c->cells);
+        c->kinds = sl_xrealloc(c->kinds, cap);
+        c->vals = sl_xrealloc(c->vals, cap * sizeof *c->vals);
         c->cap = cap;
     }
     if (c->n < r)
-        memset(&c->cells[c->n], 0, (r - c->n) * sizeof *c->cells);
+        memset(&c->kinds[c->n], 0, r - c->n);
     c->n = r + 1;
-    return &c->cells[r];
+}
+
+static inline void col_put(struct col *c, size_t r, uint8_t kind, uint64_t bits)
+{
+    col_reserve(c, r);
+    c->kinds[r] = kind;
+    c->vals[r] = bits;
+}
+
+static struct cell col_get(const struct extract_table *t, const struct col *c, size_t r)
+{
+    struct cell cell = { 0 };
+    if (r >= c->n)
+        return cell;
+    cell.kind = c->kinds[r];
+    uint64_t bits = c->vals[r];
+    if (cell.kind == EXTRACT_STRING) {
+        cell.v.off = bits >> 24;
+        cell.len = bits & STR_LONG;
+        if (cell.len == STR_LONG) {
+            memcpy(&cell.len, t->heap.data + cell.v.off, 8);
+            cell.v.off += 8;
+        }
+    } else if (cell.kind == EXTRACT_BOOL) {
+        cell.v.b = bits != 0;
+    } else {
+        memcpy(&cell.v, &bits, 8);
+    }
+    return cell;
 }
 
 /* ---------------------------------------------------------------- MARK: table */
@@ -208,7 +247,8 @@ void extract_table_free(struct extract_table *t)
         return;
     for (size_t c = 0; c < t->ncols; c++) {
         free(t->cols[c].name);
-        free(t->cols[c].cells);
+        free(t->cols[c].kinds);
+        free(t->cols[c].vals);
     }
     free(t->cols);
     free(t->slots);
@@ -237,7 +277,7 @@ size_t extract_table_mem(const struct extract_table *t)
 {
     size_t m = t->heap.cap;
     for (size_t c = 0; c < t->ncols; c++)
-        m += t->cols[c].cap * sizeof(struct cell);
+        m += t->cols[c].cap * (1 + sizeof(uint64_t));
     return m;
 }
 
@@ -263,21 +303,19 @@ void extract_table_add(struct extract_table *t, const struct extract_row *row,
         struct col *c = &t->cols[ci];
         if (c->role != ROLE_DATA)
             continue; /* the meta columns are the job's, not the record's */
-        struct cell *cell = col_cell(c, r);
-        cell->kind = f->kind;
+        uint64_t bits = 0;
         switch (f->kind) {
         case EXTRACT_BOOL:
-            cell->v.b = f->b;
+            bits = f->b;
             break;
         case EXTRACT_INT:
-            cell->v.i = f->i;
+            memcpy(&bits, &f->i, 8);
             break;
         case EXTRACT_DOUBLE:
-            cell->v.d = f->d;
+            memcpy(&bits, &f->d, 8);
             break;
         case EXTRACT_STRING: {
-            size_t len = f->s.len > UINT32_MAX ? UINT32_MAX : f->s.len;
-            cell->len = (uint32_t)len;
+            size_t len = f->s.len;
             if (len > 0 && len <= RECENT_MAX_LEN) {
                 int k = 0;
                 for (; k < RECENT; k++)
@@ -285,35 +323,36 @@ void extract_table_add(struct extract_table *t, const struct extract_row *row,
                         memcmp(t->heap.data + c->recent_off[k], f->s.p, len) == 0)
                         break;
                 if (k < RECENT) {
-                    cell->v.off = c->recent_off[k];
+                    bits = c->recent_off[k] << 24 | len;
                     break;
                 }
                 unsigned slot = c->recent_next++ % RECENT;
                 c->recent_off[slot] = t->heap.len;
                 c->recent_len[slot] = (uint32_t)len;
             }
-            cell->v.off = t->heap.len;
             /* the heap has no cap; the job spills parts at --mem-max */
+            bits = (uint64_t)t->heap.len << 24;
+            if (len < STR_LONG) {
+                bits |= len;
+            } else {
+                uint64_t l64 = len;
+                bits |= STR_LONG;
+                sl_buf_append(&t->heap, &l64, 8);
+            }
             sl_buf_append(&t->heap, f->s.p, len);
             break;
         }
         default:
             break;
         }
+        col_put(c, r, f->kind, bits);
         c->type = widen(c->type, f->kind);
     }
     if (t->meta) {
-        struct cell *cell = col_cell(&t->cols[0], r);
-        cell->kind = EXTRACT_INT;
-        cell->v.i = partition;
-        cell = col_cell(&t->cols[1], r);
-        cell->kind = EXTRACT_INT;
-        cell->v.i = offset;
-        if (ts_ms >= 0) {
-            cell = col_cell(&t->cols[2], r);
-            cell->kind = EXTRACT_INT;
-            cell->v.i = ts_ms;
-        }
+        col_put(&t->cols[0], r, EXTRACT_INT, (uint64_t)(int64_t)partition);
+        col_put(&t->cols[1], r, EXTRACT_INT, (uint64_t)offset);
+        if (ts_ms >= 0)
+            col_put(&t->cols[2], r, EXTRACT_INT, (uint64_t)ts_ms);
     }
     t->rows++;
 }
@@ -434,9 +473,10 @@ int extract_table_write(struct extract_table *t, const char *path, struct sl_err
     for (size_t r = 0; r < (size_t)t->rows && rc == SL_OK; r++) {
         for (size_t i = 0; i < n; i++) {
             const struct col *c = &t->cols[order[i]];
-            if (r >= c->n || c->cells[r].kind == EXTRACT_NULL)
+            if (r >= c->n || c->kinds[r] == EXTRACT_NULL)
                 continue; /* unset columns are null */
-            const struct cell *cell = &c->cells[r];
+            struct cell cv = col_get(t, c, r);
+            const struct cell *cell = &cv;
             switch (defs[i].type) {
             case PQ_BOOL:
                 pq_writer_set_bool(w, i, cell->v.b);

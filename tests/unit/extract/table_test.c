@@ -131,6 +131,39 @@ static void test_table_keeps_types_across_parts(void)
     extract_table_free(t);
 }
 
+static void test_table_strings_longer_than_16_mib_round_trip(void)
+{
+    size_t n = (16u << 20) + 5;
+    char *big = malloc(n + 16);
+    memcpy(big, "{\"s\":\"", 6);
+    memset(big + 6, 'q', n);
+    memcpy(big + 6 + n, "\"}", 3);
+    struct extract_table *t = extract_table_new("long", false);
+    add_json(t, "{\"s\":\"short\"}", 0);
+    add_json(t, big, 1);
+    add_json(t, "{\"s\":\"short\"}", 2);
+    struct pq_file *f = write_and_open(t, "long.parquet");
+    CHECK(f != NULL);
+    if (f) {
+        size_t cols[] = { 0 };
+        struct sl_error err = { 0 };
+        struct pq_rows *rows = pq_rows_new(f, 0, cols, 1, &err);
+        CHECK_INT(pq_rows_next(rows, &err), 1);
+        CHECK_INT(pq_rows_value(rows, 0).s.len, 5);
+        CHECK_INT(pq_rows_next(rows, &err), 1);
+        struct pq_value v = pq_rows_value(rows, 0);
+        CHECK_INT(v.s.len, n);
+        CHECK(v.s.len == n && v.s.p[0] == 'q' && v.s.p[n - 1] == 'q');
+        CHECK_INT(pq_rows_next(rows, &err), 1);
+        v = pq_rows_value(rows, 0);
+        CHECK(v.s.len == 5 && memcmp(v.s.p, "short", 5) == 0);
+        pq_rows_free(rows);
+        pq_file_free(f);
+    }
+    extract_table_free(t);
+    free(big);
+}
+
 /* ---- commit ---- */
 
 static bool exists(const char *fmt, const char *a)
@@ -280,6 +313,7 @@ int main(void)
     RUN(test_table_widens_int_to_double_and_mixed_to_string);
     RUN(test_table_case_variants_share_one_column);
     RUN(test_table_keeps_types_across_parts);
+    RUN(test_table_strings_longer_than_16_mib_round_trip);
     RUN(test_commit_publishes_parts_success_and_offsets);
     RUN(test_commit_append_keeps_parts_and_overwrite_replaces_them);
     RUN(test_commit_overwrite_with_no_rows_publishes_an_empty_table);
