@@ -12,7 +12,8 @@
  *     (checked on a few prefix lengths) and the same bytes give the same head
  *     length;
  *   - decoding a chunked body byte by byte gives the same body as at once;
- *   - every event written is valid JSON (checked with the json reader).
+ *   - every event written is valid JSON (checked with the json reader),
+ *     for the route events and for each object of a body (POST /events).
  * Seeds: fuzz/corpus/http_request/ (ab, curl, wrk, python urllib/requests).
  */
 #include <stdint.h>
@@ -45,6 +46,36 @@ static void check_event(const struct http_request *r, struct collect_routes *rt)
         abort();
     json_doc_release(&doc);
     sl_buf_release(&out);
+}
+
+/* POST /events: every object of the body becomes an event that is valid
+ * JSON, or the body is refused (as collect's batch handler does). */
+static void check_posted(const struct http_request *r, struct sl_slice body)
+{
+    struct json_doc doc, back;
+    json_doc_init(&doc);
+    json_doc_init(&back);
+    struct json_stream st = json_stream_make(body);
+    struct sl_buf out;
+    sl_buf_init(&out, 1 << 20);
+    for (int i = 0; i < 64; i++) {
+        struct sl_slice raw;
+        size_t line;
+        struct sl_error err = { 0 };
+        int rc = json_stream_next(&st, &doc, &raw, &line, &err);
+        if (rc <= 0)
+            break;
+        sl_buf_reset(&out);
+        if (collect_event_write_posted(&out, &doc, r, NULL, &err) != SL_OK)
+            continue;
+        if (json_parse(&back, sl_buf_slice(&out), &err) != SL_OK)
+            abort();
+        if (!json_obj_get(&back, json_root(&back), "event_type", 10))
+            abort();
+    }
+    sl_buf_release(&out);
+    json_doc_release(&doc);
+    json_doc_release(&back);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -108,6 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             /* Raw bytes used: total minus what decoding left after the body. */
             body_raw = r1 >= 0 ? blen - (len1 - (size_t)r1) : blen;
+            if (r1 >= 0)
+                check_posted(&req, sl_slice_make(one, (size_t)r1));
             free(one);
             free(inc);
             if (r1 < 0)
@@ -117,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (cl > len - head)
                 return 0;
             body_raw = cl;
+            check_posted(&req, sl_slice_make(p + head, cl));
         }
         pos += head + body_raw;
         if (!req.keep_alive)
