@@ -122,6 +122,20 @@ static int start_partition(struct kclient_consumer *cons, int32_t id, int64_t st
             return SL_OK;
         }
     }
+    if (start == KCLIENT_OFFSET_END && !cons->stop_at_end) {
+        /* Resolve "end" now rather than when librdkafka's fetcher gets to it,
+         * so that every message produced after _new() returns is read. */
+        int64_t low, high;
+        rd_kafka_resp_err_t rkerr = rd_kafka_query_watermark_offsets(
+            cons->rk, cons->topic, id, &low, &high, timeout_ms);
+        if (rkerr) {
+            char what[512];
+            snprintf(what, sizeof what, "cannot get the offsets of '%s' partition %d",
+                     cons->topic, (int)id);
+            return fail_rd(cons, err, rkerr, what);
+        }
+        start = high;
+    }
     if (rd_kafka_consume_start_queue(cons->rkt, id, start, cons->queue) == -1) {
         char what[512];
         snprintf(what, sizeof what, "cannot start reading '%s' partition %d", cons->topic,

@@ -34,7 +34,8 @@
 #define KCLIENT_PARTITION_ALL (-1)   /* consume: every partition of the topic */
 
 #define KCLIENT_OFFSET_BEGINNING (-2) /* the earliest retained offset */
-#define KCLIENT_OFFSET_END (-1)       /* the high watermark: only new messages */
+#define KCLIENT_OFFSET_END (-1)       /* the high watermark at kclient_consumer_new():
+                                         every message produced after it returns */
 
 #define KCLIENT_TIMEOUT_MS 10000 /* default for metadata and admin requests */
 
