@@ -33,10 +33,10 @@
 #define SYNC_WAIT_MS 305000 /* backstop: rdk's rebalance timeout plus slack */
 
 struct broker_coordinator {
-    struct broker *b;              /* borrowed: the owner */
-    struct broker_groups *groups;  /* owned */
-    int64_t timer;                 /* the tick timer */
-    struct broker_conn *cur_conn;  /* borrowed: the connection whose handler runs */
+    struct broker *b;                 /* borrowed: the owner */
+    struct broker_groups *groups;     /* owned */
+    int64_t timer;                    /* the tick timer */
+    struct broker_conn *cur_conn;     /* borrowed: the connection whose handler runs */
     const struct broker_req *cur_req; /* borrowed: its request */
     bool cur_answered;
 };
@@ -87,15 +87,15 @@ static bool answer_held(struct broker_conn *conn, struct broker_held *held, bool
     /* Backstop deadline: forget the waiter and let the client rejoin. */
     broker_groups_cancel(conn->b->coord->groups, conn);
     if (w->api_key == KAFKA_API_JOIN_GROUP) {
-        struct kafka_JoinGroupResponse r = { .error_code = KAFKA_REBALANCE_IN_PROGRESS,
-                                             .generation_id = -1,
-                                             .protocol_name = sl_slice_str(""),
-                                             .leader = sl_slice_str(""),
-                                             .member_id = sl_slice_str("") };
+        struct kafka_JoinGroupResponse r = {.error_code = KAFKA_REBALANCE_IN_PROGRESS,
+                                            .generation_id = -1,
+                                            .protocol_name = sl_slice_str(""),
+                                            .leader = sl_slice_str(""),
+                                            .member_id = sl_slice_str("")};
         encode(conn, &held->req, w->api_key, &r);
     } else {
-        struct kafka_SyncGroupResponse r = { .error_code = KAFKA_REBALANCE_IN_PROGRESS,
-                                             .assignment = sl_slice_str("") };
+        struct kafka_SyncGroupResponse r = {.error_code = KAFKA_REBALANCE_IN_PROGRESS,
+                                            .assignment = sl_slice_str("")};
         encode(conn, &held->req, w->api_key, &r);
     }
     return true;
@@ -160,8 +160,8 @@ static void client_host(const struct broker_conn *conn, char *out, size_t n)
 }
 
 /* Run a JoinGroup or SyncGroup with conn as its waiter; park it if unanswered. */
-static int run(struct broker_conn *conn, const struct broker_req *req, int api_key,
-               const void *in, int64_t wait_ms)
+static int run(struct broker_conn *conn, const struct broker_req *req, int api_key, const void *in,
+               int64_t wait_ms)
 {
     struct broker_coordinator *co = conn->b->coord;
     co->cur_conn = conn;
@@ -171,8 +171,8 @@ static int run(struct broker_conn *conn, const struct broker_req *req, int api_k
     if (api_key == KAFKA_API_JOIN_GROUP) {
         char host[80];
         client_host(conn, host, sizeof host);
-        broker_groups_join(co->groups, in, req->hdr.request_api_version, req->hdr.client_id,
-                           host, conn, now);
+        broker_groups_join(co->groups, in, req->hdr.request_api_version, req->hdr.client_id, host,
+                           conn, now);
     } else {
         broker_groups_sync(co->groups, in, conn, now);
     }
@@ -192,7 +192,8 @@ int broker_coordinator_join(struct broker_conn *conn, const struct broker_req *r
                             const struct kafka_JoinGroupRequest *in)
 {
     int64_t wait = (int64_t)(in->rebalance_timeout_ms > 0 ? in->rebalance_timeout_ms
-                                                          : in->session_timeout_ms) + 5000;
+                                                          : in->session_timeout_ms) +
+                   5000;
     return run(conn, req, KAFKA_API_JOIN_GROUP, in, wait);
 }
 

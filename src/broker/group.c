@@ -96,8 +96,8 @@
 
 enum gstate { EMPTY, PREPARING, COMPLETING, STABLE };
 
-static const char *const state_names[] = { "Empty", "PreparingRebalance", "CompletingRebalance",
-                                           "Stable" };
+static const char *const state_names[] = {"Empty", "PreparingRebalance", "CompletingRebalance",
+                                          "Stable"};
 
 struct proto {
     char *name;    /* owned */
@@ -138,9 +138,9 @@ struct group {
     char *id; /* owned */
     enum gstate state;
     int32_t generation;
-    char *protocol_type; /* owned; NULL until the first join */
-    char *protocol;      /* owned: the chosen assignor, NULL when none */
-    char *leader;        /* owned: the leader's member id, NULL when none */
+    char *protocol_type;     /* owned; NULL until the first join */
+    char *protocol;          /* owned: the chosen assignor, NULL when none */
+    char *leader;            /* owned: the leader's member id, NULL when none */
     struct member **members; /* owned, in join order */
     size_t nmembers, capmembers;
     struct pending *pending; /* owned */
@@ -481,15 +481,13 @@ out:
 }
 
 /* Append records; fdatasync when `sync`. On failure the file is cut back. */
-static int append(struct broker_groups *gs, const struct sl_buf *b, bool sync,
-                  struct sl_error *err)
+static int append(struct broker_groups *gs, const struct sl_buf *b, bool sync, struct sl_error *err)
 {
     if (gs->fd < 0)
         return sl_fail(err, SL_EIO, "group file '%s' is not open", gs->path);
     if (write_all(gs->fd, b->data, b->len) != 0 || (sync && fdatasync(gs->fd) != 0)) {
         int e = errno;
-        if (ftruncate(gs->fd, gs->file_bytes) != 0 ||
-            lseek(gs->fd, gs->file_bytes, SEEK_SET) < 0) {
+        if (ftruncate(gs->fd, gs->file_bytes) != 0 || lseek(gs->fd, gs->file_bytes, SEEK_SET) < 0) {
             close(gs->fd);
             gs->fd = -1;
         }
@@ -593,7 +591,7 @@ void broker_groups_free(struct broker_groups *gs)
 static void persist_group(struct broker_groups *gs, const struct group *g)
 {
     struct sl_buf b;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     sl_buf_init(&b, 0);
     rec_group(&b, g);
     if (append(gs, &b, false, &err) != SL_OK)
@@ -695,8 +693,8 @@ static void prepare_rebalance(struct broker_groups *gs, struct group *g, int64_t
             longest = g->members[i]->rebalance_ms;
     g->state = PREPARING;
     g->deadline = now + longest;
-    sl_debug("group '%s' preparing rebalance (generation %d, %zu members)", g->id,
-             g->generation, g->nmembers);
+    sl_debug("group '%s' preparing rebalance (generation %d, %zu members)", g->id, g->generation,
+             g->nmembers);
     for (size_t i = 0; i < g->nmembers; i++) {
         struct member *m = g->members[i];
         if (m->sync_waiter) {
@@ -746,8 +744,8 @@ static void complete_round(struct broker_groups *gs, struct group *g, int64_t no
     }
     g->state = COMPLETING;
     sl_info("group '%s' generation %d: %zu member%s, protocol '%s', leader '%s'", g->id,
-            g->generation, g->nmembers, g->nmembers == 1 ? "" : "s",
-            g->protocol ? g->protocol : "", g->leader);
+            g->generation, g->nmembers, g->nmembers == 1 ? "" : "s", g->protocol ? g->protocol : "",
+            g->leader);
     persist_group(gs, g);
     for (size_t i = 0; i < g->nmembers; i++) {
         struct member *m = g->members[i];
@@ -849,7 +847,8 @@ static char *new_member_id(struct broker_groups *gs, struct sl_slice client_id)
 {
     char buf[512];
     uint64_t x = (uint64_t)sl_clock_wall_us() * 0x9e3779b97f4a7c15ull ^ ++gs->idseq;
-    snprintf(buf, sizeof buf, "%.*s-%016llx%04llx", (int)(client_id.len > 200 ? 200 : client_id.len),
+    snprintf(buf, sizeof buf, "%.*s-%016llx%04llx",
+             (int)(client_id.len > 200 ? 200 : client_id.len),
              client_id.p ? (const char *)client_id.p : "", (unsigned long long)x,
              (unsigned long long)(gs->idseq & 0xffff));
     return sl_xstrdup(buf);
@@ -910,7 +909,7 @@ bool broker_groups_join(struct broker_groups *gs, const struct kafka_JoinGroupRe
                 g->cappending = g->cappending ? 2 * g->cappending : 4;
                 g->pending = sl_xrealloc(g->pending, g->cappending * sizeof *g->pending);
             }
-            g->pending[g->npending++] = (struct pending){ id, now + req->session_timeout_ms };
+            g->pending[g->npending++] = (struct pending){id, now + req->session_timeout_ms};
             join_error(gs, waiter, KAFKA_MEMBER_ID_REQUIRED, id);
             goto out;
         }
@@ -934,8 +933,8 @@ bool broker_groups_join(struct broker_groups *gs, const struct kafka_JoinGroupRe
     free(m->client_host);
     m->client_host = sl_xstrdup(client_host ? client_host : "");
     m->session_ms = req->session_timeout_ms;
-    m->rebalance_ms = req->rebalance_timeout_ms > 0 ? req->rebalance_timeout_ms
-                                                    : req->session_timeout_ms;
+    m->rebalance_ms =
+        req->rebalance_timeout_ms > 0 ? req->rebalance_timeout_ms : req->session_timeout_ms;
     m->last_heard = now;
     if (!g->protocol_type || g->nmembers == 1) {
         free(g->protocol_type);
@@ -1180,7 +1179,7 @@ int broker_groups_offset_commit(struct broker_groups *gs,
         for (size_t i = 0; i < gs->ngroups; i++)
             live += 64 + gs->groups[i]->noffsets * 96;
         if ((int64_t)live * 4 < gs->file_bytes) {
-            struct sl_error cerr = { 0 };
+            struct sl_error cerr = {0};
             if (compact(gs, &cerr) != SL_OK)
                 sl_warn("cannot compact group file: %s", cerr.msg);
         }
@@ -1198,8 +1197,9 @@ static void fill_fetched(struct kafka_OffsetFetchResponsePartition *rp, const st
     rp->metadata = o ? cs(o->meta) : cs("");
 }
 
-void broker_groups_offset_fetch(struct broker_groups *gs, const struct kafka_OffsetFetchRequest *req,
-                                struct sl_arena *arena, struct kafka_OffsetFetchResponse *resp)
+void broker_groups_offset_fetch(struct broker_groups *gs,
+                                const struct kafka_OffsetFetchRequest *req, struct sl_arena *arena,
+                                struct kafka_OffsetFetchResponse *resp)
 {
     struct group *g = find_group(gs, req->group_id);
     memset(resp, 0, sizeof *resp);
@@ -1261,8 +1261,7 @@ void broker_groups_list(struct broker_groups *gs, struct sl_arena *arena,
     resp->ngroups = (int32_t)gs->ngroups;
 }
 
-void broker_groups_describe(struct broker_groups *gs,
-                            const struct kafka_DescribeGroupsRequest *req,
+void broker_groups_describe(struct broker_groups *gs, const struct kafka_DescribeGroupsRequest *req,
                             struct sl_arena *arena, struct kafka_DescribeGroupsResponse *resp)
 {
     memset(resp, 0, sizeof *resp);
@@ -1304,8 +1303,7 @@ void broker_groups_describe(struct broker_groups *gs,
     }
 }
 
-int64_t broker_groups_new_producer_id(struct broker_groups *gs, int64_t floor,
-                                      struct sl_error *err)
+int64_t broker_groups_new_producer_id(struct broker_groups *gs, int64_t floor, struct sl_error *err)
 {
     if (floor >= gs->pid_next)
         gs->pid_next = floor + 1;

@@ -109,14 +109,14 @@ int broker_groups_offset_commit(struct broker_groups *gs,
                                 struct sl_error *err);
 
 /* OffsetFetch (null topics: every committed partition of the group). */
-void broker_groups_offset_fetch(struct broker_groups *gs, const struct kafka_OffsetFetchRequest *req,
-                                struct sl_arena *arena, struct kafka_OffsetFetchResponse *resp);
+void broker_groups_offset_fetch(struct broker_groups *gs,
+                                const struct kafka_OffsetFetchRequest *req, struct sl_arena *arena,
+                                struct kafka_OffsetFetchResponse *resp);
 
 void broker_groups_list(struct broker_groups *gs, struct sl_arena *arena,
                         struct kafka_ListGroupsResponse *resp);
 
-void broker_groups_describe(struct broker_groups *gs,
-                            const struct kafka_DescribeGroupsRequest *req,
+void broker_groups_describe(struct broker_groups *gs, const struct kafka_DescribeGroupsRequest *req,
                             struct sl_arena *arena, struct kafka_DescribeGroupsResponse *resp);
 
 /*

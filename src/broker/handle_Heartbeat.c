@@ -14,7 +14,8 @@ int broker_handle_Heartbeat(struct broker_conn *conn, const struct broker_req *r
     if (kafka_HeartbeatRequest_decode(req->body, ver, &conn->arena, &in, err) != SL_OK)
         return SL_EPROTO;
     struct kafka_HeartbeatResponse res = {
-        .error_code = broker_groups_heartbeat(broker_coordinator_groups(conn->b), &in, sl_clock_mono_ms()),
+        .error_code =
+            broker_groups_heartbeat(broker_coordinator_groups(conn->b), &in, sl_clock_mono_ms()),
     };
     size_t start = broker_resp_begin(conn, req);
     kafka_HeartbeatResponse_encode(&conn->out, ver, &res);

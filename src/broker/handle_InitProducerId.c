@@ -16,11 +16,11 @@ int broker_handle_InitProducerId(struct broker_conn *conn, const struct broker_r
     struct kafka_InitProducerIdRequest in;
     if (kafka_InitProducerIdRequest_decode(req->body, ver, &conn->arena, &in, err) != SL_OK)
         return SL_EPROTO;
-    struct kafka_InitProducerIdResponse res = { .producer_id = -1, .producer_epoch = -1 };
+    struct kafka_InitProducerIdResponse res = {.producer_id = -1, .producer_epoch = -1};
     if (in.transactional_id.p) {
         res.error_code = KAFKA_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     } else {
-        struct sl_error perr = { 0 };
+        struct sl_error perr = {0};
         int64_t pid = broker_groups_new_producer_id(broker_coordinator_groups(conn->b), -1, &perr);
         if (pid < 0) {
             sl_error("cannot allocate a producer id: %s", perr.msg);

@@ -14,9 +14,10 @@ int broker_handle_LeaveGroup(struct broker_conn *conn, const struct broker_req *
     if (kafka_LeaveGroupRequest_decode(req->body, ver, &conn->arena, &in, err) != SL_OK)
         return SL_EPROTO;
     int64_t now = sl_clock_mono_ms();
-    struct kafka_LeaveGroupResponse res = { 0 };
+    struct kafka_LeaveGroupResponse res = {0};
     if (ver <= 2) {
-        res.error_code = broker_groups_leave(broker_coordinator_groups(conn->b), in.group_id, in.member_id, now);
+        res.error_code =
+            broker_groups_leave(broker_coordinator_groups(conn->b), in.group_id, in.member_id, now);
     } else {
         int32_t n = in.nmembers < 0 ? 0 : in.nmembers;
         res.nmembers = n;
@@ -24,8 +25,8 @@ int broker_handle_LeaveGroup(struct broker_conn *conn, const struct broker_req *
         for (int32_t i = 0; i < n; i++) {
             res.members[i].member_id = in.members[i].member_id;
             res.members[i].group_instance_id = in.members[i].group_instance_id;
-            res.members[i].error_code =
-                broker_groups_leave(broker_coordinator_groups(conn->b), in.group_id, in.members[i].member_id, now);
+            res.members[i].error_code = broker_groups_leave(
+                broker_coordinator_groups(conn->b), in.group_id, in.members[i].member_id, now);
         }
     }
     size_t start = broker_resp_begin(conn, req);

@@ -16,9 +16,9 @@ int broker_handle_OffsetCommit(struct broker_conn *conn, const struct broker_req
     if (kafka_OffsetCommitRequest_decode(req->body, ver, &conn->arena, &in, err) != SL_OK)
         return SL_EPROTO;
     struct kafka_OffsetCommitResponse res;
-    struct sl_error cerr = { 0 };
-    if (broker_groups_offset_commit(broker_coordinator_groups(conn->b), &in, sl_clock_wall_ms(), &conn->arena, &res,
-                                    &cerr) != SL_OK)
+    struct sl_error cerr = {0};
+    if (broker_groups_offset_commit(broker_coordinator_groups(conn->b), &in, sl_clock_wall_ms(),
+                                    &conn->arena, &res, &cerr) != SL_OK)
         sl_error("offset commit for group '%.*s' failed: %s", (int)in.group_id.len,
                  in.group_id.p ? (const char *)in.group_id.p : "", cerr.msg);
     size_t start = broker_resp_begin(conn, req);

@@ -60,7 +60,7 @@ static struct producer *find(struct pstate *ps, int64_t pid, bool create)
         ps->v = sl_xrealloc(ps->v, ps->cap * sizeof *ps->v);
     }
     struct producer *p = &ps->v[ps->n++];
-    *p = (struct producer){ .pid = pid, .epoch = -1 };
+    *p = (struct producer){.pid = pid, .epoch = -1};
     return p;
 }
 
@@ -79,8 +79,7 @@ static void record(struct pstate *ps, const struct kafka_batch *batch, int64_t b
         p->nbatches = p->head = 0;
     }
     p->batches[p->head] = (struct pbatch){
-        batch->base_sequence, seq_add(batch->base_sequence, batch->last_offset_delta), base_offset
-    };
+        batch->base_sequence, seq_add(batch->base_sequence, batch->last_offset_delta), base_offset};
     p->head = (p->head + 1) % KEEP_BATCHES;
     if (p->nbatches < KEEP_BATCHES)
         p->nbatches++;
@@ -99,7 +98,7 @@ static struct pstate *state_of(struct log_partition *part)
     if (ps)
         return ps;
     ps = sl_xcalloc(1, sizeof *ps);
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     if (log_partition_scan(part, log_partition_start_offset(part), rebuild_one, ps, &err) != SL_OK)
         sl_warn("cannot rebuild producer state of '%s' partition %d: %s",
                 log_topic_name(log_partition_topic(part)), log_partition_index(part), err.msg);

@@ -63,7 +63,8 @@ static void print_group(const struct kclient_group_info *g)
         char end[32] = "-", lag[32] = "-";
         if (o->high >= 0) {
             snprintf(end, sizeof end, "%" PRId64, o->high);
-            snprintf(lag, sizeof lag, "%" PRId64, o->high > o->committed ? o->high - o->committed : 0);
+            snprintf(lag, sizeof lag, "%" PRId64,
+                     o->high > o->committed ? o->high - o->committed : 0);
         }
         printf("  %-24s %9" PRId32 " %14" PRId64 " %14s %10s  %s\n", o->topic, o->partition,
                o->committed, end, lag, owner(g, o->topic, o->partition));
@@ -74,15 +75,15 @@ int cmd_groups(int argc, char **argv)
 {
     const char *bootstrap = NULL, *bootstrap_server = NULL, *group = NULL;
     bool list = false;
-    struct opt_list props = { 0 };
+    struct opt_list props = {0};
     const struct opt opts[] = {
-        { "bootstrap", 'b', OPT_STRING, &bootstrap, "HOST:PORT",
-          "broker address (default: $SLUICE_BOOTSTRAP or localhost:9092)" },
-        { "bootstrap-server", 0, OPT_STRING, &bootstrap_server, "HOST:PORT",
-          "the same as --bootstrap (kafka-consumer-groups' spelling)" },
-        { "group", 'g', OPT_STRING, &group, "GROUP", "only this group" },
-        { "list", 0, OPT_FLAG, &list, NULL, "only the group names, one per line" },
-        { "property", 'X', OPT_LIST, &props, "NAME=VALUE", "a librdkafka client property" },
+        {"bootstrap", 'b', OPT_STRING, &bootstrap, "HOST:PORT",
+         "broker address (default: $SLUICE_BOOTSTRAP or localhost:9092)"},
+        {"bootstrap-server", 0, OPT_STRING, &bootstrap_server, "HOST:PORT",
+         "the same as --bootstrap (kafka-consumer-groups' spelling)"},
+        {"group", 'g', OPT_STRING, &group, "GROUP", "only this group"},
+        {"list", 0, OPT_FLAG, &list, NULL, "only the group names, one per line"},
+        {"property", 'X', OPT_LIST, &props, "NAME=VALUE", "a librdkafka client property"},
         OPT_TABLE_END,
     };
     int npos = opt_parse(&cmd, opts, argc, argv);
@@ -97,11 +98,11 @@ int cmd_groups(int argc, char **argv)
     const char **propv = props_argv(&props);
     struct kclient_group_info *groups = NULL;
     int n = 0, rc = 0;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     if (kclient_groups_describe(cmd_bootstrap(bootstrap ? bootstrap : bootstrap_server), group,
                                 propv, 0, &groups, &n, &err) != SL_OK) {
-        rc = err.code == SL_EUSAGE ? opt_usage_error(&cmd, "%s", err.msg)
-                                   : cmd_fail("groups", &err);
+        rc =
+            err.code == SL_EUSAGE ? opt_usage_error(&cmd, "%s", err.msg) : cmd_fail("groups", &err);
     } else {
         for (int i = 0; i < n; i++) {
             if (list)

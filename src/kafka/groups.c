@@ -21,8 +21,7 @@ static void FindCoordinatorRequest_io(struct kafka_io *io, struct kafka_FindCoor
     kio_tags(io);
 }
 
-static void FindCoordinatorResponse_io(struct kafka_io *io,
-                                       struct kafka_FindCoordinatorResponse *m)
+static void FindCoordinatorResponse_io(struct kafka_io *io, struct kafka_FindCoordinatorResponse *m)
 {
     if (io->version >= 1)
         kio_i32(io, &m->throttle_time_ms);
@@ -329,8 +328,7 @@ static void DescribeGroupsRequest_io(struct kafka_io *io, struct kafka_DescribeG
     kio_tags(io);
 }
 
-static void DescribeGroupsResponse_io(struct kafka_io *io,
-                                      struct kafka_DescribeGroupsResponse *m)
+static void DescribeGroupsResponse_io(struct kafka_io *io, struct kafka_DescribeGroupsResponse *m)
 {
     int16_t v = io->version;
     if (v >= 1)
@@ -376,8 +374,7 @@ static void InitProducerIdRequest_io(struct kafka_io *io, struct kafka_InitProdu
     kio_tags(io);
 }
 
-static void InitProducerIdResponse_io(struct kafka_io *io,
-                                      struct kafka_InitProducerIdResponse *m)
+static void InitProducerIdResponse_io(struct kafka_io *io, struct kafka_InitProducerIdResponse *m)
 {
     kio_i32(io, &m->throttle_time_ms);
     kio_i16(io, &m->error_code);

@@ -51,7 +51,7 @@ struct kafka_FindCoordinatorRequest {
 };
 
 struct kafka_FindCoordinatorResponse {
-    int32_t throttle_time_ms;      /* v1+ */
+    int32_t throttle_time_ms; /* v1+ */
     int16_t error_code;
     struct sl_slice error_message; /* v1+, nullable */
     int32_t node_id;
@@ -105,7 +105,7 @@ struct kafka_SyncGroupRequest {
     struct sl_slice group_id;
     int32_t generation_id;
     struct sl_slice member_id;
-    struct sl_slice group_instance_id; /* v3+, nullable */
+    struct sl_slice group_instance_id;                    /* v3+, nullable */
     struct kafka_SyncGroupRequestAssignment *assignments; /* the leader's only */
     int32_t nassignments;
 };
@@ -161,9 +161,9 @@ struct kafka_LeaveGroupResponse {
 
 struct kafka_OffsetCommitRequestPartition {
     int32_t partition_index;
-    int64_t committed_offset;       /* the next offset to consume */
-    int32_t committed_leader_epoch; /* v6+; -1 when absent */
-    int64_t commit_timestamp;       /* v1 only; -1 when absent */
+    int64_t committed_offset;           /* the next offset to consume */
+    int32_t committed_leader_epoch;     /* v6+; -1 when absent */
+    int64_t commit_timestamp;           /* v1 only; -1 when absent */
     struct sl_slice committed_metadata; /* nullable */
 };
 

@@ -26,8 +26,8 @@ struct kclient_group_consumer {
     char *topic;              /* owned */
     bool stop_at_end;
     int64_t max_messages, returned;
-    bool *eof;                /* owned: per partition id, at its end since assigned */
-    bool *assigned;           /* owned: per partition id */
+    bool *eof;      /* owned: per partition id, at its end since assigned */
+    bool *assigned; /* owned: per partition id */
     int32_t n_slots;
     bool closed;
     char last_error[256];
@@ -112,8 +112,7 @@ struct kclient_group_consumer *kclient_group_consumer_new(const struct kclient_g
         kclient_conf_set(rconf, "enable.partition.eof", conf->stop_at_end ? "true" : "false",
                          err) != SL_OK ||
         kclient_conf_set(rconf, "auto.offset.reset",
-                         conf->start == KCLIENT_OFFSET_END ? "latest" : "earliest",
-                         err) != SL_OK ||
+                         conf->start == KCLIENT_OFFSET_END ? "latest" : "earliest", err) != SL_OK ||
         kclient_conf_set(rconf, "enable.auto.offset.store", "false", err) != SL_OK ||
         kclient_conf_set(rconf, "allow.auto.create.topics", "false", err) != SL_OK ||
         kclient_conf_props(rconf, conf->props, err) != SL_OK) {
@@ -177,7 +176,8 @@ int kclient_group_consumer_next(struct kclient_group_consumer *gc, struct kclien
             char what[512];
             snprintf(what, sizeof what, "%s", rd_kafka_message_errstr(rkm));
             rd_kafka_message_destroy(rkm);
-            if (rkerr == RD_KAFKA_RESP_ERR__TRANSPORT || rkerr == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+            if (rkerr == RD_KAFKA_RESP_ERR__TRANSPORT ||
+                rkerr == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
                 continue; /* librdkafka retries; not fatal for a group member */
             return sl_fail(err, kclient_err_code(rkerr), "cannot consume '%s' in group: %s",
                            gc->topic, what);
@@ -195,7 +195,7 @@ int kclient_group_consumer_next(struct kclient_group_consumer *gc, struct kclien
         msg->offset = rkm->offset;
         rd_kafka_timestamp_type_t tstype = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
         msg->timestamp_ms = rd_kafka_message_timestamp(rkm, &tstype);
-        msg->ts_type = tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME      ? KCLIENT_TS_CREATE
+        msg->ts_type = tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME       ? KCLIENT_TS_CREATE
                        : tstype == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? KCLIENT_TS_APPEND
                                                                       : KCLIENT_TS_NONE;
         return 1;
@@ -222,7 +222,7 @@ void kclient_group_consumer_free(struct kclient_group_consumer *gc)
     if (!gc)
         return;
     if (gc->rk && !gc->closed) {
-        struct sl_error ignored = { 0 };
+        struct sl_error ignored = {0};
         kclient_group_consumer_close(gc, &ignored);
     }
     if (gc->held)
@@ -277,18 +277,17 @@ static int describe_one(rd_kafka_t *rk, rd_kafka_queue_t *q, struct kclient_grou
     rd_kafka_AdminOptions_t *opt =
         rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
     rd_kafka_AdminOptions_set_request_timeout(opt, timeout_ms, NULL, 0);
-    const char *names[1] = { gi->group };
+    const char *names[1] = {gi->group};
     rd_kafka_DescribeConsumerGroups(rk, names, 1, opt, q);
     rd_kafka_AdminOptions_destroy(opt);
     snprintf(what, sizeof what, "cannot describe group '%s'", gi->group);
-    rd_kafka_event_t *ev = await(q, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, timeout_ms,
-                                 what, err);
+    rd_kafka_event_t *ev =
+        await(q, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, timeout_ms, what, err);
     if (!ev)
         return err->code;
     size_t n = 0;
-    const rd_kafka_ConsumerGroupDescription_t **d =
-        rd_kafka_DescribeConsumerGroups_result_groups(
-            rd_kafka_event_DescribeConsumerGroups_result(ev), &n);
+    const rd_kafka_ConsumerGroupDescription_t **d = rd_kafka_DescribeConsumerGroups_result_groups(
+        rd_kafka_event_DescribeConsumerGroups_result(ev), &n);
     if (n == 1) {
         gi->state = sl_xstrdup(state_name(rd_kafka_ConsumerGroupDescription_state(d[0])));
         const char *assignor = rd_kafka_ConsumerGroupDescription_partition_assignor(d[0]);
@@ -323,7 +322,8 @@ static int describe_one(rd_kafka_t *rk, rd_kafka_queue_t *q, struct kclient_grou
     /* Committed offsets (every partition: OffsetFetch with null topics). */
     opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
     rd_kafka_AdminOptions_set_request_timeout(opt, timeout_ms, NULL, 0);
-    rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(gi->group, NULL);
+    rd_kafka_ListConsumerGroupOffsets_t *req =
+        rd_kafka_ListConsumerGroupOffsets_new(gi->group, NULL);
     rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, opt, q);
     rd_kafka_ListConsumerGroupOffsets_destroy(req);
     rd_kafka_AdminOptions_destroy(opt);
@@ -346,8 +346,8 @@ static int describe_one(rd_kafka_t *rk, rd_kafka_queue_t *q, struct kclient_grou
         o->partition = parts->elems[i].partition;
         o->committed = parts->elems[i].offset;
         int64_t low = -1, high = -1;
-        if (rd_kafka_query_watermark_offsets(rk, o->topic, o->partition, &low, &high,
-                                             timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (rd_kafka_query_watermark_offsets(rk, o->topic, o->partition, &low, &high, timeout_ms) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR)
             high = -1;
         o->high = high;
     }

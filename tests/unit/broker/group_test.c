@@ -69,7 +69,7 @@ static char dir[] = "/tmp/sluice-group-test-XXXXXX";
 
 static struct broker_groups *open_groups(void)
 {
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     struct broker_groups *gs = broker_groups_open(dir, on_reply, NULL, &err);
     if (!gs)
         fprintf(stderr, "open: %s\n", err.msg);
@@ -86,8 +86,8 @@ static void fresh_dir(void)
 }
 
 static struct kafka_JoinGroupRequestProtocol protos[2] = {
-    { { (const uint8_t *)"range", 5 }, { (const uint8_t *)"meta", 4 } },
-    { { (const uint8_t *)"roundrobin", 10 }, { (const uint8_t *)"meta", 4 } },
+    {{(const uint8_t *)"range", 5}, {(const uint8_t *)"meta", 4}},
+    {{(const uint8_t *)"roundrobin", 10}, {(const uint8_t *)"meta", 4}},
 };
 
 static bool join(struct broker_groups *gs, int waiter, const char *member, int16_t version,
@@ -157,7 +157,7 @@ static void test_join_v5_requires_member_id_then_single_member_becomes_leader(vo
     CHECK_STR(r->protocol, "range");
     CHECK_INT(r->nmembers, 1);
     CHECK_STR(broker_groups_state(gs, "g"), "CompletingRebalance");
-    struct kafka_SyncGroupRequestAssignment as = { sl_slice_str(a), sl_slice_str("all") };
+    struct kafka_SyncGroupRequestAssignment as = {sl_slice_str(a), sl_slice_str("all")};
     CHECK(sync_(gs, 1, a, 1, &as, 1, 20));
     CHECK_STR(reply_to(1)->assignment, "all");
     CHECK_STR(broker_groups_state(gs, "g"), "Stable");
@@ -184,7 +184,7 @@ static void test_second_member_triggers_rebalance_and_both_get_assignments(void)
     char a[128], b[128];
     join_new(gs, 1, 0, a, sizeof a);
     join(gs, 1, a, 5, 0);
-    struct kafka_SyncGroupRequestAssignment as1 = { sl_slice_str(a), sl_slice_str("p0p1") };
+    struct kafka_SyncGroupRequestAssignment as1 = {sl_slice_str(a), sl_slice_str("p0p1")};
     sync_(gs, 1, a, 1, &as1, 1, 0);
 
     join_new(gs, 2, 100, b, sizeof b);
@@ -202,8 +202,8 @@ static void test_second_member_triggers_rebalance_and_both_get_assignments(void)
     /* The follower's SyncGroup waits for the leader's. */
     CHECK(!sync_(gs, 2, b, 2, NULL, 0, 400));
     struct kafka_SyncGroupRequestAssignment as2[2] = {
-        { sl_slice_str(a), sl_slice_str("p0") },
-        { sl_slice_str(b), sl_slice_str("p1") },
+        {sl_slice_str(a), sl_slice_str("p0")},
+        {sl_slice_str(b), sl_slice_str("p1")},
     };
     CHECK(sync_(gs, 1, a, 2, as2, 2, 500));
     CHECK_STR(reply_to(1)->assignment, "p0");
@@ -251,8 +251,8 @@ static void test_session_timeout_expires_member_and_rebalances(void)
     join_new(gs, 2, 0, b, sizeof b);
     join(gs, 2, b, 5, 0);
     join(gs, 1, a, 5, 0);
-    struct kafka_SyncGroupRequestAssignment as[2] = {
-        { sl_slice_str(a), sl_slice_str("x") }, { sl_slice_str(b), sl_slice_str("y") } };
+    struct kafka_SyncGroupRequestAssignment as[2] = {{sl_slice_str(a), sl_slice_str("x")},
+                                                     {sl_slice_str(b), sl_slice_str("y")}};
     sync_(gs, 2, b, 2, NULL, 0, 0);
     sync_(gs, 1, a, 2, as, 2, 0);
     /* a keeps heartbeating, b goes silent past its 10 s session (expired by
@@ -296,9 +296,12 @@ static void test_join_errors(void)
     fresh_dir();
     struct broker_groups *gs = open_groups();
     struct kafka_JoinGroupRequest req = {
-        .group_id = sl_slice_str("g"), .session_timeout_ms = 100,
-        .member_id = sl_slice_str(""), .protocol_type = sl_slice_str("consumer"),
-        .protocols = protos, .nprotocols = 1,
+        .group_id = sl_slice_str("g"),
+        .session_timeout_ms = 100,
+        .member_id = sl_slice_str(""),
+        .protocol_type = sl_slice_str("consumer"),
+        .protocols = protos,
+        .nprotocols = 1,
     };
     CHECK(broker_groups_join(gs, &req, 5, sl_slice_str("c"), "", (void *)1, 0));
     CHECK_INT(reply_to(1)->error, KAFKA_INVALID_SESSION_TIMEOUT);
@@ -313,7 +316,7 @@ static void test_join_errors(void)
     char a[128];
     join_new(gs, 4, 0, a, sizeof a);
     join(gs, 4, a, 5, 0);
-    struct kafka_JoinGroupRequestProtocol other = { sl_slice_str("sticky"), sl_slice_str("") };
+    struct kafka_JoinGroupRequestProtocol other = {sl_slice_str("sticky"), sl_slice_str("")};
     req.group_id = sl_slice_str("g");
     req.member_id = sl_slice_str("");
     req.protocols = &other;
@@ -333,7 +336,7 @@ static void test_cancelled_waiter_is_never_answered(void)
     CHECK(!join(gs, 2, b, 5, 0));
     broker_groups_cancel(gs, (void *)2);
     int before = nreplies;
-    join(gs, 1, a, 5, 100); /* b has no waiter: the round waits for it... */
+    join(gs, 1, a, 5, 100);        /* b has no waiter: the round waits for it... */
     broker_groups_tick(gs, 20000); /* ...until b's session (10 s) expires */
     for (int i = before; i < nreplies; i++)
         CHECK(replies[i % 64].waiter != 2);
@@ -346,18 +349,24 @@ static int16_t commit(struct broker_groups *gs, const char *group, int32_t gen, 
                       int64_t offset)
 {
     struct kafka_OffsetCommitRequestPartition p = {
-        .partition_index = 3, .committed_offset = offset, .committed_leader_epoch = -1,
-        .commit_timestamp = -1, .committed_metadata = sl_slice_str("m"),
+        .partition_index = 3,
+        .committed_offset = offset,
+        .committed_leader_epoch = -1,
+        .commit_timestamp = -1,
+        .committed_metadata = sl_slice_str("m"),
     };
-    struct kafka_OffsetCommitRequestTopic t = { sl_slice_str("topic"), &p, 1 };
+    struct kafka_OffsetCommitRequestTopic t = {sl_slice_str("topic"), &p, 1};
     struct kafka_OffsetCommitRequest req = {
-        .group_id = sl_slice_str(group), .generation_id = gen,
-        .member_id = sl_slice_str(member), .topics = &t, .ntopics = 1,
+        .group_id = sl_slice_str(group),
+        .generation_id = gen,
+        .member_id = sl_slice_str(member),
+        .topics = &t,
+        .ntopics = 1,
     };
     struct sl_arena arena;
     sl_arena_init(&arena, 1024);
     struct kafka_OffsetCommitResponse resp;
-    struct sl_error err = { 0 };
+    struct sl_error err = {0};
     CHECK_INT(broker_groups_offset_commit(gs, &req, 1000, &arena, &resp, &err), SL_OK);
     int16_t ec = resp.topics[0].partitions[0].error_code;
     sl_arena_release(&arena);
@@ -367,8 +376,8 @@ static int16_t commit(struct broker_groups *gs, const char *group, int32_t gen, 
 static int64_t fetched(struct broker_groups *gs, const char *group)
 {
     int32_t part = 3;
-    struct kafka_OffsetFetchRequestTopic t = { sl_slice_str("topic"), &part, 1 };
-    struct kafka_OffsetFetchRequest req = { sl_slice_str(group), &t, 1 };
+    struct kafka_OffsetFetchRequestTopic t = {sl_slice_str("topic"), &part, 1};
+    struct kafka_OffsetFetchRequest req = {sl_slice_str(group), &t, 1};
     struct sl_arena arena;
     sl_arena_init(&arena, 1024);
     struct kafka_OffsetFetchResponse resp;
@@ -389,7 +398,7 @@ static void test_offset_commit_rules_and_durability_across_reopen(void)
     join_new(gs, 1, 0, a, sizeof a);
     join(gs, 1, a, 5, 0);
     CHECK_INT(commit(gs, "g", 1, a, 5), KAFKA_REBALANCE_IN_PROGRESS); /* CompletingRebalance */
-    struct kafka_SyncGroupRequestAssignment as = { sl_slice_str(a), sl_slice_str("x") };
+    struct kafka_SyncGroupRequestAssignment as = {sl_slice_str(a), sl_slice_str("x")};
     sync_(gs, 1, a, 1, &as, 1, 0);
     CHECK_INT(commit(gs, "g", 1, a, 7), 0);
     CHECK_INT(commit(gs, "g", 0, a, 8), KAFKA_ILLEGAL_GENERATION);
@@ -402,7 +411,7 @@ static void test_offset_commit_rules_and_durability_across_reopen(void)
     gs = open_groups();
     CHECK_INT(fetched(gs, "solo"), 42);
     CHECK_INT(fetched(gs, "g"), 7);
-    CHECK_INT(broker_groups_generation(gs, "g"), 1); /* persisted generation */
+    CHECK_INT(broker_groups_generation(gs, "g"), 1);  /* persisted generation */
     CHECK_STR(broker_groups_state(gs, "g"), "Empty"); /* members are not persisted */
     CHECK(broker_groups_new_producer_id(gs, -1, NULL) > pid);
     broker_groups_free(gs);

@@ -62,8 +62,11 @@ static void test_find_coordinator_round_trip_v0_to_v2(void)
 
 static void test_join_group_round_trip_v0_to_v5(void)
 {
-    struct kafka_JoinGroupRequestProtocol protos[] = {{S("range"), S("m1")}, {S("roundrobin"), S("m2")}};
-    struct kafka_JoinGroupRequest rq = {S("grp"), 45000, 300000, S(""), NUL, S("consumer"), protos, 2}, rq2;
+    struct kafka_JoinGroupRequestProtocol protos[] = {{S("range"), S("m1")},
+                                                      {S("roundrobin"), S("m2")}};
+    struct kafka_JoinGroupRequest rq = {S("grp"), 45000,         300000, S(""),
+                                        NUL,      S("consumer"), protos, 2},
+                                  rq2;
     struct kafka_JoinGroupResponseMember mem[] = {{S("a"), NUL, S("m1")}, {S("b"), NUL, S("m2")}};
     struct kafka_JoinGroupResponse rs = {0, 0, 3, S("range"), S("a"), S("a"), mem, 2}, rs2;
     for (int16_t v = 0; v <= 5; v++) {
@@ -165,8 +168,10 @@ static void test_list_describe_and_init_producer_id_round_trip(void)
     }
     struct sl_slice names[] = {S("g1")};
     struct kafka_DescribeGroupsRequest dq = {names, 1, false}, dq2;
-    struct kafka_DescribedGroupMember dm[] = {{S("m"), NUL, S("c"), S("/127.0.0.1"), S("md"), S("as")}};
-    struct kafka_DescribedGroup dg[] = {{0, S("g1"), S("Stable"), S("consumer"), S("range"), dm, 1, INT32_MIN}};
+    struct kafka_DescribedGroupMember dm[] = {
+        {S("m"), NUL, S("c"), S("/127.0.0.1"), S("md"), S("as")}};
+    struct kafka_DescribedGroup dg[] = {
+        {0, S("g1"), S("Stable"), S("consumer"), S("range"), dm, 1, INT32_MIN}};
     struct kafka_DescribeGroupsResponse ds = {0, dg, 1}, ds2;
     for (int16_t v = 0; v <= 4; v++) {
         ROUND_TRIP(DescribeGroupsRequest, &dq, v, &dq2);
