@@ -114,3 +114,26 @@ def test_member_that_stops_polling_is_replaced_by_the_other(broker):
     assert sorted(tp.partition for tp in a.assignment()) == [0, 1]
     a.close()
     b.close()
+
+
+def test_member_rejoins_after_broker_kill9_and_continues_where_committed(broker):
+    make_topic(broker, "split", 2)
+    a = consumer(broker)
+    try:
+        wait_assigned({"a": a}, 2)
+        produce(broker, "split", [f"x{i}" for i in range(50)], 2)
+        seen = {"a": []}
+        drain({"a": a}, seen, 50)
+        a.commit(asynchronous=False)
+        broker.kill9()
+        broker.start()  # no members survive: a gets UNKNOWN_MEMBER_ID and rejoins
+        produce(broker, "split", [f"y{i}" for i in range(50)], 2)
+        drain({"a": a}, seen, 100, timeout=60)
+        vals = [v for _, v in seen["a"]]
+        assert sorted(vals) == sorted([f"x{i}" for i in range(50)] + [f"y{i}" for i in range(50)])
+        deadline = time.time() + 30
+        while len(a.assignment()) != 2 and time.time() < deadline:
+            a.poll(0.1)
+        assert sorted(tp.partition for tp in a.assignment()) == [0, 1]
+    finally:
+        a.close()
