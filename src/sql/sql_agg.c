@@ -697,9 +697,12 @@ static bool plan_query(struct parse *p, struct sl_buf *outer)
         sl_buf_append_str(outer, " ORDER BY");
         if (!rewrite(p, order + 2, limit ? limit : end, true, outer))
             return false;
-        /* Ties in the order SQLite leaves them: its groups come out by key. */
+        /* Ties in the order SQLite leaves them (observed with 3.40, not
+         * promised by SQL): its groups come out by key, and a sort whose last
+         * term is DESC returns its ties in reverse. */
+        bool desc = is_kw(&t[(limit ? limit : end) - 1], "desc");
         for (int k = 0; k < p->plan.nkeys; k++)
-            sl_buf_appendf(outer, ", k%d", k);
+            sl_buf_appendf(outer, ", k%d%s", k, desc ? " DESC" : "");
     } else if (p->plan.nkeys) {
         sl_buf_append_str(outer, " ORDER BY");
         for (int k = 0; k < p->plan.nkeys; k++)

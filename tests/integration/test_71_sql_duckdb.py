@@ -149,6 +149,8 @@ PUSHDOWN = [
     "select count(*), sum(price) from events where price = null",
     "select qty, count(*) from events where price >= 99.5 group by qty",
     "select count(*) from events where host = 'user3.example.com' and qty <> 4",
+    "select host, count(*) from events where note is null group by host order by count(*) desc",  # ties
+    "select qty, count(*) c from events group by qty order by c",
     "select max(id), min(id) from events where note = 'note 3'",
     "select user_id % 3 as m, count(*) from events group by m",  # declined: an expression
     "select count(distinct host) from events",                    # declined
