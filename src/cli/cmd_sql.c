@@ -38,7 +38,7 @@ int cmd_sql(int argc, char **argv)
         { "json", 0, OPT_FLAG, &json, NULL, "print one JSON object per row" },
         { "markdown", 0, OPT_FLAG, &markdown, NULL, "print a Markdown table" },
         { "mode", 'm', OPT_STRING, &mode_name, "MODE", "table (default), csv, json or markdown" },
-        { "no-pushdown", 0, OPT_FLAG, &no_pushdown, NULL, "run GROUP BY queries in SQLite alone (for comparisons)" },
+        { "no-pushdown", 0, OPT_FLAG, &no_pushdown, NULL, "run every statement in SQLite alone: no aggregate or scan push-down" },
         { "truncate", 0, OPT_INT, &truncate, "N", "table cells past N characters are cut (default 20, 0: never)" },
         OPT_TABLE_END,
     };
