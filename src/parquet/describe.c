@@ -14,6 +14,20 @@ static const char *const physical_names[] = { "BOOLEAN", "INT32", "INT64", "INT9
                                               "FLOAT", "DOUBLE", "BYTE_ARRAY",
                                               "FIXED_LEN_BYTE_ARRAY" };
 
+/* Length of the well-formed UTF-8 sequence at s[i] (a lead byte >= 0x80),
+ * or 0 if there is none. */
+static size_t utf8_len(struct sl_slice s, size_t i)
+{
+    uint8_t c = s.p[i];
+    size_t n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || c == 0xc0 || c == 0xc1 || c > 0xf4 || i + n > s.len)
+        return 0;
+    for (size_t k = 1; k < n; k++)
+        if ((s.p[i + k] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
 static void json_bytes(struct sl_buf *out, struct sl_slice s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -29,9 +43,15 @@ static void json_bytes(struct sl_buf *out, struct sl_slice s)
             sl_buf_append_str(out, "\\t");
         } else if (ch == '\r') {
             sl_buf_append_str(out, "\\r");
-        } else if (ch < 0x20 || ch == 0x7f) {
+        } else if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && utf8_len(s, i) == 0)) {
+            /* control characters, and bytes that are not UTF-8 (binary
+             * columns), as \u00XX so the output is always valid JSON */
             char tmp[7] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15], 0 };
             sl_buf_append_str(out, tmp);
+        } else if (ch >= 0x80) {
+            size_t n = utf8_len(s, i);
+            sl_buf_append(out, s.p + i, n);
+            i += n - 1;
         } else {
             sl_buf_u8(out, ch);
         }

@@ -1051,6 +1051,19 @@ static void test_reads_duckdb_files_of_every_codec_and_page_version(void)
     }
 }
 
+static void test_value_json_escapes_controls_and_non_utf8_bytes(void)
+{
+    struct pq_column col = { .type = PQ_STRING };
+    struct pq_value v = { .null = false };
+    const char in[] = "a\"\\\n\x01 \xc3\xa9 \xff\xc3";
+    v.s = sl_slice_make(in, sizeof in - 1);
+    struct sl_buf out;
+    sl_buf_init(&out, 0);
+    pq_value_json(&col, v, &out);
+    CHECK_STR((const char *)out.data, "\"a\\\"\\\\\\n\\u0001 \xc3\xa9 \\u00ff\\u00c3\"");
+    sl_buf_release(&out);
+}
+
 static void test_describe_names_codec_encodings_and_stats(void)
 {
     struct pq_column_def def[2] = { { "event_type", PQ_STRING, 0, false },
@@ -1108,6 +1121,7 @@ int main(void)
     RUN(test_row_groups_are_bounded_by_bytes);
     RUN(test_corrupted_files_fail_without_crashing);
     RUN(test_reads_duckdb_files_of_every_codec_and_page_version);
+    RUN(test_value_json_escapes_controls_and_non_utf8_bytes);
     RUN(test_describe_names_codec_encodings_and_stats);
     return CHECK_DONE();
 }
