@@ -43,7 +43,11 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
         prod->stats.failed++;
         reason = rd_kafka_err2str(rkm->err);
         if (!prod->first_failure[0]) {
-            if (kclient_err_code(rkm->err) == SL_ENOTFOUND)
+            if (rkm->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)
+                snprintf(prod->first_failure, sizeof prod->first_failure,
+                         "partition %d of topic '%s' does not exist", (int)rkm->partition,
+                         rd_kafka_topic_name(rkm->rkt));
+            else if (kclient_err_code(rkm->err) == SL_ENOTFOUND)
                 snprintf(prod->first_failure, sizeof prod->first_failure,
                          "topic '%s' does not exist (%s)", rd_kafka_topic_name(rkm->rkt), reason);
             else

@@ -275,3 +275,11 @@ def test_produce_to_missing_topic_without_auto_create_fails_fast(tmp_path):
         assert p.stderr == "Produced 1 messages.\n"
     finally:
         srv.stop()
+
+
+def test_produce_to_missing_partition_names_it(broker):
+    produce(broker, "onepart", ["a"])
+    r = sluice("produce", "-b", broker.addr, "-t", "onepart", "-p", "5", input="b\n", check=False)
+    assert r.returncode == 1
+    assert r.stderr == ("sluice produce: 1 of 1 messages not delivered: "
+                        "partition 5 of topic 'onepart' does not exist\n")
