@@ -74,8 +74,9 @@ int broker_dispatch(struct broker_conn *conn, struct sl_slice frame, struct sl_e
              req.hdr.client_id.p ? (const char *)req.hdr.client_id.p : "", frame.len);
     if (key == KAFKA_API_API_VERSIONS && api && ver > api->max_version) {
         /* KIP-511: answer in v0 format so that the client can retry lower. */
-        struct kafka_ApiVersion list[32];
-        broker_api_versions(list, 32);
+        struct kafka_ApiVersion *list =
+            sl_arena_alloc(&conn->arena, broker_napis * sizeof *list);
+        broker_api_versions(list, broker_napis);
         kafka_ApiVersions_unsupported_encode(&conn->out, req.hdr.correlation_id, list,
                                              (int32_t)broker_napis);
         if (conn->out_ticket == 0)
