@@ -5,6 +5,7 @@
 #ifndef SQL_INT_H
 #define SQL_INT_H
 
+#include <signal.h>
 #include <sqlite3.h>
 
 #include "sql/sql.h"
@@ -26,6 +27,11 @@ struct sql_session {
  * `s` is borrowed and must outlive db.
  */
 int sql_vtab_register(sqlite3 *db, struct sql_session *s);
+
+/* Set (from a signal handler) to stop the running statement: the shell's
+ * Ctrl-C. Scans check it per batch and fail with "interrupted"; the shell
+ * also calls sqlite3_interrupt(). Cleared before each statement. */
+extern volatile sig_atomic_t sql_interrupted;
 
 /* ---------------------------------------------------------------- aggregate push-down */
 

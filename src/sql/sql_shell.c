@@ -9,6 +9,7 @@
  * shell goes on: only end of input (Ctrl-D) or .quit ends it.
  */
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,16 @@ static const char help_text[] =
     "  .truncate N            table cells wider than N characters are cut (0: never)\n"
     "  .help                  this text\n"
     "  .quit                  leave (also Ctrl-D)\n";
+
+static sqlite3 *running_db; /* the connection of the statement running, for Ctrl-C */
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    sql_interrupted = 1;
+    if (running_db)
+        sqlite3_interrupt(running_db);
+}
 
 static void report(const struct sl_error *err)
 {
@@ -146,9 +157,18 @@ int sql_shell_run(struct sql_session *s, struct sql_out *out, const char *histor
             h[--n] = 0;
         add_history(h);
         free(h);
+        /* Ctrl-C while a statement runs stops it, not the shell. */
         struct sl_error e = { 0 };
+        struct sigaction sa = { .sa_handler = on_sigint }, old;
+        sigemptyset(&sa.sa_mask);
+        sql_interrupted = 0;
+        running_db = s->db;
+        sigaction(SIGINT, &sa, &old);
         if (sql_session_exec(s, (const char *)stmt.data, out, &e) != SL_OK)
             report(&e);
+        sigaction(SIGINT, &old, NULL);
+        running_db = NULL;
+        sql_interrupted = 0;
         fflush(stdout);
         sl_buf_reset(&stmt);
     }

@@ -756,11 +756,15 @@ static size_t filter(struct cursor *cur, const struct cons *c, const struct slot
     return o;
 }
 
+volatile sig_atomic_t sql_interrupted;
+
 /* Make the next batch with at least one passing row current, or set eof. */
 static int advance(struct cursor *cur)
 {
     struct sl_error err = { 0 };
     for (;;) {
+        if (sql_interrupted)
+            return fail(cur, "interrupted");
         if (!cur->open || cur->left == 0) {
             close_unit(cur);
             bool found;

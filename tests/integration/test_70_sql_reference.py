@@ -236,3 +236,37 @@ def test_shell_runs_multi_line_statements_and_dot_commands(lake):
     assert '"country" TEXT' in out
     hist = (lake.parent / ".sluice_history").read_text().replace("\\040", " ")  # libedit's format
     assert "select count(*) as n from purchases;\n" in hist
+
+
+def test_ctrl_c_stops_the_statement_not_the_shell(lake):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["HOME"] = str(lake.parent)
+        os.execv(SLUICE, [SLUICE, "sql", "--lake", str(lake)])
+    out = b""
+
+    def read_for(seconds, token=None):
+        nonlocal out
+        deadline = time.time() + seconds
+        while time.time() < deadline and (token is None or token not in out):
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    return
+    read_for(10, b"sluice> ")
+    os.write(fd, b"with recursive c(x) as (select 1 union all select x + 1 from c) "
+                 b"select count(*) from c where x < 0;\r")
+    read_for(1.0)
+    os.write(fd, b"\x03")
+    read_for(10, b"interrupted")
+    os.write(fd, b"select 6 * 7 as answer;\r")
+    read_for(10, b"42")
+    os.write(fd, b".quit\r")
+    read_for(5, b"\xff")
+    _, status = os.waitpid(pid, 0)
+    text = out.decode(errors="replace")
+    assert "error: interrupted" in text
+    assert "42" in text
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
