@@ -21,6 +21,12 @@
 #include "kafka/groups.h"
 
 #define KEEP_BATCHES 5 /* Kafka ProducerStateEntry.NumBatchesToRetain */
+/*
+ * Producers remembered per partition. Kafka expires idle producer ids after
+ * 7 days; we bound the table instead and forget the producer whose last
+ * batch is oldest (a retry from it is then accepted as a new producer).
+ */
+#define MAX_PRODUCERS 1024
 
 struct pbatch {
     int32_t first_seq, last_seq;
@@ -48,6 +54,13 @@ void broker_producer_state_free(void *user)
     free(ps);
 }
 
+static int64_t newest_offset(const struct producer *p)
+{
+    if (p->nbatches == 0)
+        return -1;
+    return p->batches[(p->head + KEEP_BATCHES - 1) % KEEP_BATCHES].base_offset;
+}
+
 static struct producer *find(struct pstate *ps, int64_t pid, bool create)
 {
     for (size_t i = 0; i < ps->n; i++)
@@ -55,6 +68,13 @@ static struct producer *find(struct pstate *ps, int64_t pid, bool create)
             return &ps->v[i];
     if (!create)
         return NULL;
+    if (ps->n == MAX_PRODUCERS) {
+        size_t oldest = 0;
+        for (size_t i = 1; i < ps->n; i++)
+            if (newest_offset(&ps->v[i]) < newest_offset(&ps->v[oldest]))
+                oldest = i;
+        ps->v[oldest] = ps->v[--ps->n];
+    }
     if (ps->n == ps->cap) {
         ps->cap = ps->cap ? 2 * ps->cap : 4;
         ps->v = sl_xrealloc(ps->v, ps->cap * sizeof *ps->v);
