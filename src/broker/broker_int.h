@@ -89,6 +89,7 @@ struct broker_conn {
     struct broker_held *held;      /* owned: the parked request, when state is HELD */
     bool resume;           /* frames wait in rbuf: process them on the next wakeup */
     bool want_write;       /* WRITE interest registered */
+    bool peer_eof;         /* the client shut its side: answer what arrived, then close */
     struct broker_conn *prev, *next; /* the broker's list of connections */
 };
 

@@ -32,7 +32,8 @@
  *     accept ──▶ OPEN ──(request parked: broker_conn_hold)──▶ HELD
  *                 ▲                                         │
  *                 └──(answered: broker_held_try)────────────┘
- *     OPEN/HELD ──(EOF, bad frame, I/O error: broker_conn_close)──▶ CLOSING
+ *     OPEN/HELD ──(bad frame, I/O error, hang-up: broker_conn_close)──▶ CLOSING
+ *     OPEN ──(EOF read, every complete request answered: finish_if_done)──▶ CLOSING
  *     CLOSING ──(before-sleep: broker_conn_reap)──▶ freed
  *
  * Backpressure: when more than BROKER_OUT_HIGH_WATER bytes are unsent, the
@@ -70,11 +71,20 @@ static void update_mask(struct broker_conn *conn)
     if (conn->state == BROKER_CONN_CLOSING)
         return;
     int mask = 0;
-    if (conn->state == BROKER_CONN_OPEN && unsent(conn) <= BROKER_OUT_HIGH_WATER)
+    if (conn->state == BROKER_CONN_OPEN && !conn->peer_eof &&
+        unsent(conn) <= BROKER_OUT_HIGH_WATER)
         mask |= SL_EV_READ;
     if (conn->want_write)
         mask |= SL_EV_WRITE;
     sl_ev_fd_mask(conn->b->ev, conn->fd, mask);
+}
+
+/* After the client's EOF: close once every complete request is answered. */
+static void finish_if_done(struct broker_conn *conn)
+{
+    if (conn->peer_eof && conn->state == BROKER_CONN_OPEN && !conn->resume &&
+        unsent(conn) == 0)
+        broker_conn_close(conn, NULL);
 }
 
 void broker_conn_close(struct broker_conn *conn, const char *why)
@@ -255,6 +265,7 @@ void broker_conn_flush(struct broker_conn *conn)
     compact_out(conn);
     conn->want_write = blocked;
     update_mask(conn);
+    finish_if_done(conn);
     /* Backpressure lifted with frames still waiting: process them soon. */
     if (conn->state == BROKER_CONN_OPEN && conn->rbuf.len - conn->rpos >= 4 &&
         unsent(conn) <= BROKER_OUT_HIGH_WATER && !conn->resume) {
@@ -331,6 +342,7 @@ void broker_conn_process(struct broker_conn *conn)
         conn->rpos = 0;
     }
     update_mask(conn);
+    finish_if_done(conn);
 }
 
 static void on_deadline(struct sl_ev *ev, void *arg)
@@ -411,7 +423,10 @@ static void read_in(struct broker_conn *conn)
         }
         ssize_t n = recv(conn->fd, conn->rbuf.data + conn->rbuf.len, want, 0);
         if (n == 0) {
-            broker_conn_close(conn, NULL);
+            /* A half-close still gets the answers to what it sent. */
+            conn->peer_eof = true;
+            update_mask(conn);
+            finish_if_done(conn);
             return;
         }
         if (n < 0) {
@@ -440,8 +455,8 @@ static void on_io(struct sl_ev *ev, int fd, int mask, void *arg)
         broker_conn_flush(conn);
     if (!(mask & SL_EV_READ) || conn->state == BROKER_CONN_CLOSING)
         return;
-    if (conn->state == BROKER_CONN_HELD) {
-        /* READ interest is off while held, so this is a hang-up. */
+    if (conn->state == BROKER_CONN_HELD || conn->peer_eof) {
+        /* READ interest is off while held or after EOF: a hang-up. */
         broker_conn_close(conn, NULL);
         return;
     }

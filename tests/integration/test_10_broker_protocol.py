@@ -582,3 +582,14 @@ def test_a_locked_data_directory_is_a_runtime_error(broker):
              str(broker.data)], check=False, timeout=10)
     assert p.returncode == 1
     assert "in use" in p.stderr
+
+
+def test_half_closed_client_still_gets_its_answers_then_eof(broker):
+    ensure_topic(broker, "halfclose")
+    with connect(broker) as s:
+        s.sendall(request(18, 0, 1) + fetch_v4(2, "halfclose", 0, 500) + request(18, 1, 3))
+        s.shutdown(socket.SHUT_WR)
+        corrs = [struct.unpack_from(">i", recv_frame(s))[0] for _ in range(3)]
+        assert corrs == [1, 2, 3]
+        assert closed_by_peer(s)
+    assert_still_serving(broker)
