@@ -188,8 +188,11 @@ struct sql_session *sql_session_new(struct sl_error *err);
 void sql_session_free(struct sql_session *s); /* NULL-safe */
 
 /* Register every table (CREATE VIRTUAL TABLE temp."name" USING sluice_parquet).
- * Reads each file's footer; a corrupt file fails with a message naming it.
- * A name registered twice keeps the last (--table after --lake). */
+ * Reads each file's footer. A table with a file that cannot be read still
+ * registers, and queries touching it fail with the reader's message naming
+ * the file; a table none of whose files can be read is left out, and a query
+ * naming it fails with that message (other tables keep working). A name
+ * registered twice keeps the last (--table after --lake). */
 int sql_session_add_tables(struct sql_session *s, const struct sql_tables *tables,
                            struct sl_error *err);
 

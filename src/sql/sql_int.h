@@ -16,6 +16,7 @@ struct sql_session {
     void **vtabs;              /* borrowed: the live virtual table of tables.v[i], or NULL
                                   (set by the module's xConnect, cleared by xDisconnect) */
     bool no_agg_pushdown;      /* sql_session_set_agg_pushdown(s, false) */
+    struct sl_buf broken;      /* owned: "name\tmessage\n" per table that could not be read */
 };
 
 /*

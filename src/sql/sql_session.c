@@ -22,6 +22,7 @@ struct sql_session *sql_session_new(struct sl_error *err)
         return NULL;
     }
     sql_vtab_register(s->db, s);
+    sl_buf_init(&s->broken, 0);
     return s;
 }
 
@@ -31,6 +32,7 @@ void sql_session_free(struct sql_session *s)
         return;
     sqlite3_close(s->db); /* disconnects the virtual tables before the list goes */
     sql_tables_release(&s->tables);
+    sl_buf_release(&s->broken);
     free(s->vtabs);
     free(s);
 }
@@ -38,6 +40,7 @@ void sql_session_free(struct sql_session *s)
 int sql_session_add_tables(struct sql_session *s, const struct sql_tables *tables,
                            struct sl_error *err)
 {
+    (void)err; /* unreadable tables are recorded, not fatal (sql.h) */
     for (size_t k = 0; k < tables->n; k++) {
         const struct sql_table *t = &tables->v[k];
         /* Keep a copy: the module reads the file list by index in xCreate. */
@@ -59,10 +62,14 @@ int sql_session_add_tables(struct sql_session *s, const struct sql_tables *table
         int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
         sqlite3_free(sql);
         if (rc != SQLITE_OK) {
-            sl_fail(err, SL_EUSAGE, "cannot register table '%s': %s", t->name,
-                    msg ? msg : sqlite3_errmsg(s->db));
+            /* Not fatal: other tables stay usable; a query naming this one
+             * gets the message (sql_error). */
+            const char *m = msg ? msg : sqlite3_errmsg(s->db);
+            sl_buf_appendf(&s->broken, "%s\t", t->name);
+            for (const char *c = m; *c; c++)
+                sl_buf_u8(&s->broken, *c == '\n' || *c == '\t' ? ' ' : (uint8_t)*c);
+            sl_buf_u8(&s->broken, '\n');
             sqlite3_free(msg);
-            return SL_EUSAGE;
         }
     }
     return SL_OK;
@@ -148,6 +155,21 @@ static int sql_error(struct sql_session *s, struct sl_error *err)
     for (const char *p = msg; *p; p++)
         sl_buf_u8(&b, *p == '\n' || *p == '\r' ? ' ' : (uint8_t)*p);
     if (strncmp(msg, "no such table: ", 15) == 0) {
+        /* A table left out because its files cannot be read: say why. */
+        const char *name = msg + 15, *dot = strrchr(name, '.');
+        if (dot)
+            name = dot + 1;
+        size_t n = strlen(name);
+        for (const char *line = (const char *)s->broken.data; *line;) {
+            const char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
+            if (tab && nl && (size_t)(tab - line) == n && strncasecmp(line, name, n) == 0) {
+                sl_fail(err, SL_EUSAGE, "cannot read table '%.*s': %.*s", (int)n, line,
+                        (int)(nl - tab - 1), tab + 1);
+                sl_buf_release(&b);
+                return SL_EUSAGE;
+            }
+            line = nl ? nl + 1 : line + strlen(line);
+        }
         struct sl_buf names;
         sl_buf_init(&names, 0);
         sql_session_table_names(s, &names);

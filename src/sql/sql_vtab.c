@@ -284,6 +284,11 @@ static int x_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
             f->map[c] = f->pq ? pq_file_column_index(f->pq, t->cols[c].name) : -1;
     }
 
+    if (t->ncols == 0 && t->bad) { /* no file could be read: no schema to declare */
+        *errmsg = sqlite3_mprintf("%s", t->bad);
+        ptab_free(t);
+        return SQLITE_ERROR;
+    }
     sqlite3_str *ddl = sqlite3_str_new(db);
     sqlite3_str_appendall(ddl, "CREATE TABLE x(");
     for (size_t c = 0; c < t->ncols; c++)

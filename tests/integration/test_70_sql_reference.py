@@ -270,3 +270,41 @@ def test_ctrl_c_stops_the_statement_not_the_shell(lake):
     assert "error: interrupted" in text
     assert "42" in text
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_damaged_files_fail_cleanly_naming_the_file(lake, tmp_path):
+    """Truncated and bit-flipped copies of a part file: every query either
+    answers or fails with exit 1 and one line naming the file; never a crash."""
+    import random
+    src = (lake / "events" / "part-00000.parquet").read_bytes()
+    rnd = random.Random(8)
+    for k in range(40):
+        data = bytearray(src)
+        if k < 10:
+            data = data[: rnd.randrange(len(data))]
+        else:
+            for _ in range(rnd.randrange(1, 20)):
+                data[rnd.randrange(len(data))] ^= 1 << rnd.randrange(8)
+        t = tmp_path / f"l{k}" / "t"
+        t.mkdir(parents=True)
+        (t / "part-0.parquet").write_bytes(bytes(data))
+        for q in ("select count(*), sum(price), max(note) from t where id > 100",
+                  "select * from t where host = 'user3.example.com' limit 5",
+                  "select host, count(*) from t group by host"):
+            p = run([SLUICE, "sql", "--lake", str(t.parent), "--csv", q], check=False)
+            assert p.returncode in (0, 1), (k, q, p.returncode, p.stderr)
+            if p.returncode == 1:
+                assert len(p.stderr.splitlines()) == 1 and "part-0.parquet" in p.stderr, (k, q, p.stderr)
+
+
+def test_an_unreadable_table_does_not_hide_the_others(lake, tmp_path):
+    shutil.copytree(lake / "users", tmp_path / "lake" / "users")
+    bad = tmp_path / "lake" / "junk" / "part-0.parquet"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"PAR1" + b"\0" * 100 + b"PAR1")
+    ok = run([SLUICE, "sql", "--lake", str(tmp_path / "lake"), "--json", "select count(*) n from users"])
+    assert json_rows(ok) == [{"n": 40}]
+    p = run([SLUICE, "sql", "--lake", str(tmp_path / "lake"), "select * from junk"], check=False)
+    assert p.returncode == 1
+    assert p.stderr.startswith("sluice sql: cannot read table 'junk': ") and str(bad) in p.stderr
+    assert len(p.stderr.splitlines()) == 1
