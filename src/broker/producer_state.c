@@ -8,10 +8,11 @@
  *
  * The table hangs off the partition's user slot (log.h) and is not
  * persisted: the first idempotent Produce to a partition after the broker
- * starts rebuilds it from the headers of the batches in the log
- * (log_partition_scan), which carry producer id, epoch, base sequence and
- * offsets. So a retry that straddles a restart is still recognised, as long
- * as retention has not deleted the batch it duplicates.
+ * starts rebuilds it from the headers of the batches in the log's last
+ * REBUILD_OFFSETS offsets (log_partition_scan), which carry producer id,
+ * epoch, base sequence and offsets. So a retry that straddles a restart is
+ * still recognised, as long as the batch it duplicates is that recent (and
+ * retention has not deleted it).
  */
 #include <stdlib.h>
 
@@ -27,6 +28,8 @@
  * batch is oldest (a retry from it is then accepted as a new producer).
  */
 #define MAX_PRODUCERS 1024
+/* After a restart, the table is rebuilt from the last this many offsets. */
+#define REBUILD_OFFSETS ((int64_t)1 << 20)
 
 struct pbatch {
     int32_t first_seq, last_seq;
@@ -119,7 +122,12 @@ static struct pstate *state_of(struct log_partition *part)
         return ps;
     ps = sl_xcalloc(1, sizeof *ps);
     struct sl_error err = {0};
-    if (log_partition_scan(part, log_partition_start_offset(part), rebuild_one, ps, &err) != SL_OK)
+    /* Only the log's tail matters (the last batches of each producer), so
+     * bound the scan that a first idempotent Produce pays for. */
+    int64_t from = log_partition_end_offset(part) - REBUILD_OFFSETS;
+    if (from < log_partition_start_offset(part))
+        from = log_partition_start_offset(part);
+    if (log_partition_scan(part, from, rebuild_one, ps, &err) != SL_OK)
         sl_warn("cannot rebuild producer state of '%s' partition %d: %s",
                 log_topic_name(log_partition_topic(part)), log_partition_index(part), err.msg);
     log_partition_set_user(part, ps);
