@@ -284,3 +284,12 @@ def test_librdkafka_retry_after_lost_response_is_not_duplicated(tmp_path):
     finally:
         proxy.close()
         srv.stop()
+
+
+def test_kafkajs_idempotent_producer(broker):
+    from conftest import NODE_DIR
+    create(broker, "kjs-idem")
+    p = run(["node", str(NODE_DIR / "groups_idempotent_produce.mjs"), broker.addr, "kjs-idem",
+             "5"], timeout=120)
+    assert p.stdout.strip() == "ok"
+    assert values_of(broker, "kjs-idem") == [f"{c}{i}" for i in range(5) for c in "ab"]
