@@ -107,8 +107,9 @@ struct job {
     int nsets;
     struct extract_commit *commit;  /* owned; part paths handed out under `lock` */
     pthread_mutex_t lock;
-    struct worker *workers;         /* owned */
-    int nworkers;
+    struct worker *workers;         /* owned: nalloc of them */
+    int nalloc;
+    int nworkers;                   /* workers in use (<= nalloc) */
     int64_t *next_off;              /* owned: per partition, next offset to read (-1: none) */
     int32_t npart;
     int64_t last_commit_ms;         /* monotonic */
@@ -367,7 +368,9 @@ static char *offsets_json(const struct job *job)
     json_w_obj_end(&w);
     json_w_obj_end(&w);
     sl_buf_append(&b, "\n", 1);
-    return (char *)sl_buf_detach(&b, NULL);
+    char *text = (char *)sl_buf_detach(&b, NULL);
+    sl_buf_release(&b); /* detach leaves an empty, initialised buf */
+    return text;
 }
 
 /* Write every worker's rows and publish them with the offsets read so far. */
@@ -526,6 +529,186 @@ static bool at_limit(const struct worker *w)
     return w->job->conf->max_records > 0 && w->counts.read >= w->job->conf->max_records;
 }
 
+/*
+ * A batch read of a topic with several workers: this thread consumes and
+ * copies records into batches, the workers parse and buffer them. librdkafka
+ * costs about as much per record as the whole pipeline does, so the two
+ * halves overlap. Records of one partition may reach different workers;
+ * order does not matter, as every row keeps its own partition and offset.
+ */
+#define BATCH_RECORDS 4096
+#define BATCH_BYTES (4u << 20)
+
+static int finish_parallel(struct job *job);
+#define QUEUE_BATCHES 8
+
+struct rec {
+    size_t off, len;   /* in the batch's data */
+    bool null;         /* a null value */
+    int32_t partition;
+    int64_t offset;
+    int64_t ts;        /* ms, or -1 */
+};
+
+struct batch {
+    struct sl_buf data; /* owned: record values */
+    struct rec *recs;   /* owned: BATCH_RECORDS entries */
+    size_t n;
+};
+
+struct queue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct batch **ready; /* ring of filled batches */
+    size_t ready_head, ready_n;
+    struct batch **free;  /* stack of empty batches */
+    size_t free_n;
+    size_t cap;           /* batches in all */
+    bool closed;          /* no more batches will come */
+};
+
+struct kafka_worker_arg {
+    struct worker *w;
+    struct queue *q;
+};
+
+static void *kafka_worker(void *arg)
+{
+    struct kafka_worker_arg *a = arg;
+    struct worker *w = a->w;
+    struct queue *q = a->q;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->ready_n == 0 && !q->closed)
+            pthread_cond_wait(&q->cv, &q->mu);
+        if (q->ready_n == 0) {
+            pthread_mutex_unlock(&q->mu);
+            break;
+        }
+        struct batch *b = q->ready[q->ready_head];
+        q->ready_head = (q->ready_head + 1) % q->cap;
+        q->ready_n--;
+        pthread_mutex_unlock(&q->mu);
+        for (size_t i = 0; i < b->n && w->rc == SL_OK; i++) {
+            const struct rec *r = &b->recs[i];
+            struct sl_slice v = r->null ? sl_slice_make(NULL, 0)
+                                        : sl_slice_make(b->data.data + r->off, r->len);
+            process(w, v, r->partition, r->offset, r->ts);
+            w->rc = tick(w, false);
+        }
+        pthread_mutex_lock(&q->mu);
+        q->free[q->free_n++] = b;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+    }
+    return NULL;
+}
+
+static int consume_parallel(struct job *job, struct kclient_consumer *cons)
+{
+    int n = job->nworkers;
+    struct queue q;
+    memset(&q, 0, sizeof q);
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_cond_init(&q.cv, NULL);
+    q.cap = QUEUE_BATCHES + (size_t)n;
+    struct batch *all = sl_xcalloc(q.cap, sizeof *all);
+    q.ready = sl_xcalloc(q.cap, sizeof *q.ready);
+    q.free = sl_xcalloc(q.cap, sizeof *q.free);
+    for (size_t i = 0; i < q.cap; i++) {
+        sl_buf_init(&all[i].data, 0);
+        all[i].recs = sl_xmalloc(BATCH_RECORDS * sizeof *all[i].recs);
+        q.free[q.free_n++] = &all[i];
+    }
+    struct kafka_worker_arg args[EXTRACT_THREADS_MAX];
+    pthread_t tids[EXTRACT_THREADS_MAX];
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        args[i].w = &job->workers[i];
+        args[i].q = &q;
+        if (pthread_create(&tids[i], NULL, kafka_worker, &args[i]) != 0)
+            break;
+        started++;
+    }
+    int rc = started == n ? SL_OK : sl_fail(job->err, SL_EIO, "cannot start worker threads");
+    int64_t fed = 0;
+    bool done = rc != SL_OK;
+    while (!done) {
+        pthread_mutex_lock(&q.mu);
+        while (q.free_n == 0)
+            pthread_cond_wait(&q.cv, &q.mu);
+        struct batch *b = q.free[--q.free_n];
+        pthread_mutex_unlock(&q.mu);
+        b->n = 0;
+        sl_buf_reset(&b->data);
+        while (b->n < BATCH_RECORDS && b->data.len < BATCH_BYTES) {
+            if (job->conf->max_records > 0 && fed >= job->conf->max_records) {
+                done = true;
+                break;
+            }
+            struct kclient_msg msg;
+            int r = kclient_consumer_next(cons, &msg, 100, job->err);
+            if (r == SL_EAGAIN) {
+                if (b->n > 0)
+                    break; /* keep the workers busy while the next fetch comes */
+                draw_progress(job, false);
+                continue;
+            }
+            if (r <= 0) {
+                rc = r;
+                done = true;
+                break;
+            }
+            struct rec *rec = &b->recs[b->n++];
+            rec->null = msg.value.p == NULL;
+            rec->off = b->data.len;
+            rec->len = msg.value.len;
+            rec->partition = msg.partition;
+            rec->offset = msg.offset;
+            rec->ts = msg.timestamp_ms >= 0 ? msg.timestamp_ms : -1;
+            if (!rec->null)
+                sl_buf_append(&b->data, msg.value.p, msg.value.len);
+            note_offset(job, msg.partition, msg.offset);
+            fed++;
+        }
+        pthread_mutex_lock(&q.mu);
+        if (b->n > 0) {
+            q.ready[(q.ready_head + q.ready_n) % q.cap] = b;
+            q.ready_n++;
+        } else {
+            q.free[q.free_n++] = b;
+        }
+        pthread_cond_broadcast(&q.cv);
+        pthread_mutex_unlock(&q.mu);
+        draw_progress(job, false);
+    }
+    pthread_mutex_lock(&q.mu);
+    q.closed = true;
+    pthread_cond_broadcast(&q.cv);
+    pthread_mutex_unlock(&q.mu);
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    for (int i = 0; i < n && rc == SL_OK; i++) {
+        if (job->workers[i].rc != SL_OK) {
+            if (!job->err->code)
+                *job->err = job->workers[i].err;
+            rc = job->workers[i].rc;
+        }
+    }
+    if (rc == SL_OK)
+        rc = finish_parallel(job);
+    for (size_t i = 0; i < q.cap; i++) {
+        sl_buf_release(&all[i].data);
+        free(all[i].recs);
+    }
+    free(all);
+    free(q.ready);
+    free(q.free);
+    pthread_cond_destroy(&q.cv);
+    pthread_mutex_destroy(&q.mu);
+    return rc;
+}
+
 static int run_kafka(struct job *job)
 {
     struct extract_conf *conf = job->conf;
@@ -557,6 +740,11 @@ static int run_kafka(struct job *job)
         }
     }
     int rc = SL_OK;
+    if (job->nworkers > 1) {
+        rc = consume_parallel(job, cons);
+        kclient_consumer_free(cons);
+        return rc;
+    }
     while (rc == SL_OK && !stopped(job) && !at_limit(w)) {
         struct kclient_msg msg;
         int r = kclient_consumer_next(cons, &msg, 100, job->err);
@@ -763,8 +951,18 @@ static int run_file(struct job *job, int fd, size_t size)
         start = end;
     }
     int rc = run_all(job, file_worker);
-    if (rc == SL_OK && n > 1) {
-        /* one schema per table across the workers, then parts in parallel */
+    if (rc == SL_OK)
+        rc = finish_parallel(job);
+    munmap((void *)map, size);
+    return rc;
+}
+
+/* After parallel workers: one schema per table across them, then every
+ * worker writes its parts, in parallel. */
+static int finish_parallel(struct job *job)
+{
+    int n = job->nworkers, rc = SL_OK;
+    if (n > 1) {
         struct extract_table **same = sl_xcalloc((size_t)n, sizeof *same);
         for (int i = 0; i < n; i++) {
             struct worker *w = &job->workers[i];
@@ -787,7 +985,6 @@ static int run_file(struct job *job, int fd, size_t size)
         free(same);
         rc = run_all(job, parts_worker);
     }
-    munmap((void *)map, size);
     return rc;
 }
 
@@ -885,9 +1082,12 @@ static int setup(struct job *job)
     }
     if (threads > EXTRACT_THREADS_MAX)
         threads = EXTRACT_THREADS_MAX;
-    job->nworkers = conf->input ? threads : 1;
-    job->workers = sl_xcalloc((size_t)job->nworkers, sizeof *job->workers);
-    for (int i = 0; i < job->nworkers; i++)
+    /* several workers for files and batch topic reads; --follow commits
+     * between records, so it runs on one thread */
+    job->nworkers = conf->follow ? 1 : threads;
+    job->nalloc = job->nworkers;
+    job->workers = sl_xcalloc((size_t)job->nalloc, sizeof *job->workers);
+    for (int i = 0; i < job->nalloc; i++)
         worker_init(&job->workers[i], job);
     job->commit = extract_commit_open(conf->out, conf->mode, job->err);
     if (!job->commit)
@@ -953,7 +1153,7 @@ int extract_run(struct extract_conf *conf, struct sl_error *err)
         conf->counts.written += c->written;
     }
     report_tables(&job);
-    for (int i = 0; i < job.nworkers; i++)
+    for (int i = 0; i < job.nalloc; i++)
         worker_release(&job.workers[i]);
     free(job.workers);
     extract_commit_free(job.commit);
