@@ -88,7 +88,7 @@ int cmd_extract(int argc, char **argv)
           "buffer at most this many MiB of rows before writing parts (default 512)" },
         { "max-records", 0, OPT_INT, &max_records, "N", "stop after N records" },
         { "threads", 0, OPT_INT, &threads, "N",
-          "threads for an --input file (default: one per CPU, at most 4)" },
+          "parsing threads for a file or a batch topic read (default: one per CPU, at most 4)" },
         OPT_TABLE_END,
     };
     int npos = opt_parse(&cmd, opts, argc, argv);

@@ -17,10 +17,12 @@
  *   job.c      sources, the per-record pipeline, counts, progress
  *
  * Threads: extract_run() blocks until the job is done (or *conf->stop
- * becomes non-zero in --follow). For a regular --input file it parses and
- * writes with conf->threads worker threads (each over its own slice of the
- * file, with its own tables; their schemas are unified before writing);
- * every other source runs on the caller's thread. The other functions here
+ * becomes non-zero in --follow). For a regular --input file, and for a
+ * batch (not --follow) topic read, it parses and writes with conf->threads
+ * worker threads (each with its own tables; their schemas are unified
+ * before writing): file workers each take a slice of the file, topic
+ * workers take batches the calling thread consumes. stdin and --follow run
+ * on the caller's thread. The other functions here
  * are not thread-safe: a table, row or where object belongs to one thread
  * (a compiled where may be evaluated by many at once: it is read-only).
  */
@@ -242,7 +244,7 @@ struct extract_conf {
     size_t mem_max;           /* buffered bytes before parts are spilled (default 512 MiB) */
     size_t record_max;        /* longest record accepted (default 16 MiB) */
     int64_t max_records;      /* stop after this many records (0: no limit; tests) */
-    int threads;              /* --input file workers (0: one per CPU, at most 4) */
+    int threads;              /* workers for files and batch topic reads (0: one per CPU, at most 4) */
     volatile const int *stop; /* optional: set non-zero (signal) to end --follow cleanly */
     /* results */
     struct extract_counts counts;
