@@ -10,6 +10,8 @@
  *   projection push-down (colUsed), constraint push-down (=, <, <=, >, >=,
  *   IS NULL, IS NOT NULL) with row-group pruning by statistics and filtering
  *   in the cursor, rows streamed one batch at a time.
+ *   sql_agg.c: GROUP BY queries and filtered projections of a simple shape
+ *   run below SQLite (one pass in C), SQLite finishing the rest.
  *   results ──sql_out_*──▶ aligned table | csv | json lines | markdown
  *   `describe T` ──sql_describe_*──▶ pandas' describe() statistics
  *
@@ -86,7 +88,8 @@ struct sql_out {
     /* private: the current result */
     size_t ncols;
     char **names;          /* owned; ncols column names */
-    bool *numeric;         /* owned; table mode: column right-aligned */
+    bool *numeric;         /* owned; 2 ncols flags: [k] a number seen in column k,
+                              [ncols + k] text seen; numbers-only columns align right */
     struct sl_buf cells;   /* owned: buffered cells (table/markdown), see sql_out.c */
     size_t nrows;          /* rows of the current result so far */
     bool write_failed;     /* fwrite to fp failed (errno kept) */
@@ -220,8 +223,8 @@ void sql_session_table_names(struct sql_session *s, struct sl_buf *out);
 int sql_session_schema(struct sql_session *s, const char *name, struct sl_buf *out,
                        struct sl_error *err);
 
-/* true when `text` holds one or more complete statements (sqlite3_complete,
- * extended so that `describe T` without `;` is not complete either). */
+/* true when `text` ends a complete statement: a `;` outside quotes and
+ * comments (sqlite3_complete; `describe T;` follows the same rule). */
 bool sql_complete(const char *text);
 
 /*
