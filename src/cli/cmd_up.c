@@ -97,6 +97,17 @@ int cmd_up(int argc, char **argv)
             started++;
             break;
         }
+        /* A following extract needs its topic; it must not depend on the
+         * first event having created it. */
+        if (started == 0) {
+            char *topic_argv[] = { "topics", "-b", (char *)kafka, "--create", "--topic",
+                                   (char *)topic, "--if-not-exists", NULL };
+            if (proc_run_self(topic_argv, &err) != 0) {
+                sl_fail(&err, SL_EIO, "cannot create topic '%s'", topic);
+                started++;
+                break;
+            }
+        }
     }
     if (started == 4 && !err.code) {
         printf("sluice up: broker on %s (data %s), collector on http://%s/ (topic %s),\n"
