@@ -114,7 +114,7 @@ int cmd_sql(int argc, char **argv)
                 sl_buf_u8(&q, ' ');
             sl_buf_append_str(&q, argv[k]);
         }
-        int rc = sql_session_exec(s, (const char *)q.data, &out, &err);
+        int rc = sql_script_run(s, (const char *)q.data, &out, &err);
         sl_buf_release(&q);
         if (rc != SL_OK)
             goto out_fail;
@@ -130,7 +130,7 @@ int cmd_sql(int argc, char **argv)
                 goto out_fail;
             }
         }
-        int rc = sql_session_exec(s, (const char *)q.data, &out, &err);
+        int rc = sql_script_run(s, (const char *)q.data, &out, &err);
         sl_buf_release(&q);
         if (rc != SL_OK)
             goto out_fail;

@@ -228,6 +228,16 @@ int sql_session_schema(struct sql_session *s, const char *name, struct sl_buf *o
 bool sql_complete(const char *text);
 
 /*
+ * Run a script as the shell would, without a terminal: statements (a last
+ * one may lack its `;`) and, at the start of a line between statements, dot
+ * commands (.tables, .schema [T], .mode MODE, .truncate N, .help, .quit).
+ * What `sluice sql QUERY` and `... | sluice sql` run. Stops at the first
+ * failure (as sql_session_exec()).
+ */
+int sql_script_run(struct sql_session *s, const char *text, struct sql_out *out,
+                   struct sl_error *err);
+
+/*
  * The interactive shell on a terminal: line editing and history (libedit;
  * history in `history_path` when not NULL), statements over several lines
  * until `;`, dot commands .tables, .schema [T], .mode [MODE], .help, .quit.

@@ -46,52 +46,87 @@ static void report(const struct sl_error *err)
     fprintf(stderr, "error: %s\n", err->msg[0] ? err->msg : sl_err_name(err->code));
 }
 
-/* Run a dot command; returns false for .quit. */
-static bool dot_command(struct sql_session *s, struct sql_out *out, char *line)
+/* Run a dot command: 1 to go on, 0 for .quit, < 0 on failure (err set). */
+static int dot_command(struct sql_session *s, struct sql_out *out, char *line, struct sl_error *err)
 {
     char *argv[4] = { 0 };
     int argc = 0;
-    for (char *tok = strtok(line, " \t"); tok && argc < 4; tok = strtok(NULL, " \t"))
+    for (char *tok = strtok(line, " \t\r\n"); tok && argc < 4; tok = strtok(NULL, " \t\r\n"))
         argv[argc++] = tok;
     if (argc == 0)
-        return true;
+        return 1;
     const char *cmd = argv[0];
-    struct sl_error err = { 0 };
     struct sl_buf b;
     sl_buf_init(&b, 0);
+    int rc = 1;
     if (strcmp(cmd, ".quit") == 0 || strcmp(cmd, ".exit") == 0 || strcmp(cmd, ".q") == 0) {
-        sl_buf_release(&b);
-        return false;
+        rc = 0;
     } else if (strcmp(cmd, ".tables") == 0) {
         sql_session_table_names(s, &b);
-        printf("%s\n", b.len ? (const char *)b.data : "(no tables: see --lake and --table)");
+        sl_buf_append_str(&b, b.len ? "\n" : "(no tables: see --lake and --table)\n");
     } else if (strcmp(cmd, ".schema") == 0) {
-        if (sql_session_schema(s, argc > 1 ? argv[1] : NULL, &b, &err) != SL_OK)
-            report(&err);
-        else
-            fputs((const char *)b.data, stdout);
+        if (sql_session_schema(s, argc > 1 ? argv[1] : NULL, &b, err) != SL_OK)
+            rc = err->code ? err->code : SL_ENOTFOUND;
     } else if (strcmp(cmd, ".mode") == 0) {
         enum sql_mode m;
         if (argc < 2)
-            printf("%s\n", sql_mode_name(out->mode));
+            sl_buf_appendf(&b, "%s\n", sql_mode_name(out->mode));
         else if (sql_mode_parse(argv[1], &m) != SL_OK)
-            fprintf(stderr, "error: unknown mode '%s': table, csv, json or markdown\n", argv[1]);
+            rc = sl_fail(err, SL_EUSAGE, "unknown mode '%s': table, csv, json or markdown", argv[1]);
         else
             out->mode = m;
     } else if (strcmp(cmd, ".truncate") == 0) {
         int n = argc > 1 ? atoi(argv[1]) : -1;
         if (n != 0 && n < 4)
-            fprintf(stderr, "error: .truncate wants 0 (never) or a width of at least 4\n");
+            rc = sl_fail(err, SL_EUSAGE, ".truncate wants 0 (never) or a width of at least 4");
         else
             out->truncate = n;
     } else if (strcmp(cmd, ".help") == 0) {
-        fputs(help_text, stdout);
+        sl_buf_append_str(&b, help_text);
     } else {
-        fprintf(stderr, "error: unknown command '%s' (see .help)\n", cmd);
+        rc = sl_fail(err, SL_EUSAGE, "unknown command '%s' (see .help)", cmd);
     }
+    /* Through the result writer, so the text keeps its place among results. */
+    if (b.len && sl_buf_append(&out->buf, b.data, b.len) == SL_OK && rc >= 0)
+        rc = sql_out_flush(out, err) == SL_OK ? rc : SL_EIO;
     sl_buf_release(&b);
-    fflush(stdout);
-    return true;
+    return rc;
+}
+
+int sql_script_run(struct sql_session *s, const char *text, struct sql_out *out,
+                   struct sl_error *err)
+{
+    struct sl_buf stmt;
+    sl_buf_init(&stmt, 0);
+    int rc = SL_OK;
+    const char *p = text;
+    while (*p && rc == SL_OK) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        const char *q = p;
+        while (q < p + n && isspace((unsigned char)*q))
+            q++;
+        if (stmt.len == 0 && *q == '.') {
+            char *line = sl_xstrndup(q, n - (size_t)(q - p));
+            int d = dot_command(s, out, line, err);
+            free(line);
+            if (d == 0)
+                break;
+            if (d < 0)
+                rc = d;
+        } else {
+            sl_buf_append(&stmt, p, n);
+            if (sql_complete((const char *)stmt.data)) {
+                rc = sql_session_exec(s, (const char *)stmt.data, out, err);
+                sl_buf_reset(&stmt);
+            }
+        }
+        p += n;
+    }
+    if (rc == SL_OK && stmt.len) /* a last statement without its ';' */
+        rc = sql_session_exec(s, (const char *)stmt.data, out, err);
+    sl_buf_release(&stmt);
+    return rc;
 }
 
 static bool blank(const char *p)
@@ -127,10 +162,13 @@ int sql_shell_run(struct sql_session *s, struct sql_out *out, const char *histor
                 p++;
             if (*p == '.') {
                 add_history(line);
-                bool go_on = dot_command(s, out, (char *)p);
+                struct sl_error e = { 0 };
+                int d = dot_command(s, out, (char *)p, &e);
                 free(line);
-                if (!go_on)
+                if (d == 0)
                     break;
+                if (d < 0)
+                    report(&e);
                 continue;
             }
             if (blank(p)) {

@@ -308,3 +308,11 @@ def test_an_unreadable_table_does_not_hide_the_others(lake, tmp_path):
     assert p.returncode == 1
     assert p.stderr.startswith("sluice sql: cannot read table 'junk': ") and str(bad) in p.stderr
     assert len(p.stderr.splitlines()) == 1
+
+
+def test_dot_commands_work_in_scripts_and_one_shot(lake):
+    p = sql(lake, input=".mode json\nselect count(*) as n from users;\n.tables\nselect 'last' as s")
+    assert p.stdout.splitlines() == ['{"n":40}', "events, purchases, users", '{"s":"last"}']
+    assert '"country" TEXT' in sql(lake, ".schema users").stdout
+    bad = sql(lake, ".nope", check=False)
+    assert bad.returncode == 1 and bad.stderr == "sluice sql: unknown command '.nope' (see .help)\n"
