@@ -257,7 +257,8 @@ static void process(struct worker *w, struct sl_slice value, int32_t partition, 
 {
     struct job *job = w->job;
     struct extract_conf *conf = job->conf;
-    w->counts.read++;
+    /* single writer; draw_progress() reads it from another thread */
+    __atomic_store_n(&w->counts.read, w->counts.read + 1, __ATOMIC_RELAXED);
     w->since_commit++;
     if (!value.p) {
         add_corrupt(w, value, "null record value", partition, offset, ts_ms);
