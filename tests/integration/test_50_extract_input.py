@@ -207,3 +207,13 @@ def test_extract_usage_errors_exit_2(tmp_path):
                    check=False).returncode == 2
     p = extract("--input", "/nonexistent.ndjson", "-o", tmp_path / "x", check=False)
     assert p.returncode == 1 and "cannot open '/nonexistent.ndjson'" in p.stderr
+
+
+def test_extract_is_quiet_off_a_terminal_and_draws_progress_on_one(tmp_path):
+    src = tmp_path / "e.ndjson"
+    src.write_text(reference_events())
+    p = run([SLUICE, "extract", "--input", str(src), "-o", str(tmp_path / "a")])
+    assert p.stderr == ""  # stderr is a pipe here: no progress bar
+    # on a terminal (script(1) gives the command a pty) the bar is drawn
+    p = run(["script", "-qec", f"{SLUICE} extract --input {src} -o {tmp_path / 'b'}", "/dev/null"])
+    assert "extract: 40 records" in p.stdout and "100%" in p.stdout
