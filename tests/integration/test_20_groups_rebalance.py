@@ -137,3 +137,49 @@ def test_member_rejoins_after_broker_kill9_and_continues_where_committed(broker)
         assert sorted(tp.partition for tp in a.assignment()) == [0, 1]
     finally:
         a.close()
+
+
+def test_two_kafka_python_consumers_split_a_topic(broker):
+    """kafka-python joins with JoinGroup v2 (no MEMBER_ID_REQUIRED round trip).
+    Its poll() blocks while it joins, so each member polls in its own thread
+    (as applications do)."""
+    import threading
+    from kafka import KafkaConsumer
+    make_topic(broker, "kp-split", 2)
+    stop = threading.Event()
+    got = {"a": [], "b": []}
+    parts = {"a": set(), "b": set()}
+
+    def member(name):
+        c = KafkaConsumer("kp-split", bootstrap_servers=broker.addr, group_id="kp-split",
+                          auto_offset_reset="earliest", session_timeout_ms=6000,
+                          heartbeat_interval_ms=300, enable_auto_commit=True,
+                          auto_commit_interval_ms=200)
+        while not stop.is_set():
+            for recs in c.poll(100).values():
+                got[name] += [(r.partition, r.value.decode()) for r in recs]
+            parts[name] = {tp.partition for tp in c.assignment()}
+        c.close()
+
+    threads = [threading.Thread(target=member, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    try:
+        deadline = time.time() + 40
+        while time.time() < deadline:
+            pa, pb = parts["a"], parts["b"]
+            if pa and pb and pa | pb == {0, 1} and not pa & pb:
+                break
+            time.sleep(0.1)
+        assert pa and pb and pa | pb == {0, 1} and not pa & pb, (pa, pb)
+        produce(broker, "kp-split", [f"q{i}" for i in range(60)], 2)
+        deadline = time.time() + 30
+        while len(got["a"]) + len(got["b"]) < 60 and time.time() < deadline:
+            time.sleep(0.1)
+        vals = [v for g in got.values() for _, v in g]
+        assert sorted(vals) == sorted(f"q{i}" for i in range(60))
+        assert {p for p, _ in got["a"]} <= pa and {p for p, _ in got["b"]} <= pb
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
