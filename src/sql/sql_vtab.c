@@ -40,6 +40,7 @@
  * open -> (load_batch, repeatedly) -> unit exhausted -> next unit ... -> eof.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1610,6 +1611,147 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
     return ret;
 }
 
+/*
+ * The scan runs on two threads: a worker decodes and filters (the cursor),
+ * turning each selected row into cells in a chunk (text copied, timestamps
+ * formatted), and the caller's thread prints the chunks in order. Decoding
+ * is most of a scan's time and printing the rest, so the two overlap; the
+ * order of rows is the cursor's, as with one thread.
+ */
+#define CHUNK_ROWS 8192
+#define CHUNKS_QUEUED 4
+
+struct chunk {
+    size_t nrows;
+    struct sql_cell *cells;  /* owned; nrows * ncols; TEXT .s into text after fix-up */
+    struct sl_buf text;      /* owned: the bytes of the text cells */
+    bool failed;             /* the worker stopped on an error: msg */
+    char msg[SL_ERROR_MSG_MAX];
+};
+
+struct scanner {
+    struct cursor *cur;      /* owned by the worker thread while it runs */
+    struct ptab *t;          /* borrowed */
+    int ncols;
+    const int *slot;         /* borrowed: column k -> cursor slot */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct chunk *q[CHUNKS_QUEUED]; /* ring of chunks ready to print */
+    size_t head, count;
+    bool done;               /* worker: no more chunks */
+    bool stop;               /* consumer: stop early (LIMIT, error) */
+};
+
+static struct chunk *chunk_new(int ncols)
+{
+    struct chunk *c = sl_xcalloc(1, sizeof *c);
+    c->cells = sl_xmalloc((size_t)CHUNK_ROWS * (size_t)ncols * sizeof *c->cells + 1);
+    sl_buf_init(&c->text, 0);
+    return c;
+}
+
+static void chunk_free(struct chunk *c)
+{
+    if (!c)
+        return;
+    free(c->cells);
+    sl_buf_release(&c->text);
+    free(c);
+}
+
+/* Hand a chunk to the consumer; false when it asked us to stop. */
+static bool scanner_push(struct scanner *sc, struct chunk *c)
+{
+    size_t ncells = c->nrows * (size_t)sc->ncols;
+    for (size_t k = 0; k < ncells; k++) /* offsets become pointers: text no longer moves */
+        if (c->cells[k].kind == SQL_TEXT)
+            c->cells[k].s = (const char *)c->text.data + c->cells[k].i;
+    pthread_mutex_lock(&sc->mu);
+    while (sc->count == CHUNKS_QUEUED && !sc->stop)
+        pthread_cond_wait(&sc->cv, &sc->mu);
+    bool ok = !sc->stop;
+    if (ok) {
+        sc->q[(sc->head + sc->count) % CHUNKS_QUEUED] = c;
+        sc->count++;
+        pthread_cond_broadcast(&sc->cv);
+    }
+    pthread_mutex_unlock(&sc->mu);
+    if (!ok)
+        chunk_free(c);
+    return ok;
+}
+
+static void *scanner_main(void *arg)
+{
+    struct scanner *sc = arg;
+    struct cursor *cur = sc->cur;
+    struct chunk *c = chunk_new(sc->ncols);
+    char buf[48];
+    int rc = cur->empty ? SQLITE_OK : advance(cur);
+    if (cur->empty)
+        cur->eof = true;
+    while (rc == SQLITE_OK && !cur->eof) {
+        for (size_t i = 0; i < cur->nsel; i++) {
+            struct sql_cell *row = c->cells + c->nrows * (size_t)sc->ncols;
+            for (int k = 0; k < sc->ncols; k++) {
+                row[k] = slot_cell(&cur->slots[sc->slot[k]], cur->sel[i], buf);
+                if (row[k].kind == SQL_TEXT) {
+                    row[k].i = (int64_t)c->text.len;
+                    if (sl_buf_append(&c->text, row[k].s, row[k].len) != SL_OK)
+                        abort(); /* no cap on this buffer: only out of memory */
+                }
+            }
+            if (++c->nrows == CHUNK_ROWS) {
+                if (!scanner_push(sc, c)) { /* it freed c */
+                    c = NULL;
+                    goto out;
+                }
+                c = chunk_new(sc->ncols);
+            }
+        }
+        pthread_mutex_lock(&sc->mu);
+        bool stop = sc->stop;
+        pthread_mutex_unlock(&sc->mu);
+        if (stop)
+            break;
+        cur->pos = cur->nsel;
+        rc = advance(cur);
+    }
+    if (rc != SQLITE_OK) {
+        c->failed = true;
+        snprintf(c->msg, sizeof c->msg, "%s",
+                 sc->t->base.zErrMsg ? sc->t->base.zErrMsg : "scan failed");
+        sqlite3_free(sc->t->base.zErrMsg);
+        sc->t->base.zErrMsg = NULL;
+    }
+    scanner_push(sc, c);
+    c = NULL;
+out:
+    chunk_free(c);
+    pthread_mutex_lock(&sc->mu);
+    sc->done = true;
+    pthread_cond_broadcast(&sc->cv);
+    pthread_mutex_unlock(&sc->mu);
+    return NULL;
+}
+
+/* The next chunk in order, or NULL at the end. */
+static struct chunk *scanner_pop(struct scanner *sc)
+{
+    pthread_mutex_lock(&sc->mu);
+    while (sc->count == 0 && !sc->done)
+        pthread_cond_wait(&sc->cv, &sc->mu);
+    struct chunk *c = NULL;
+    if (sc->count) {
+        c = sc->q[sc->head];
+        sc->head = (sc->head + 1) % CHUNKS_QUEUED;
+        sc->count--;
+        pthread_cond_broadcast(&sc->cv);
+    }
+    pthread_mutex_unlock(&sc->mu);
+    return c;
+}
+
 int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const int *cols,
                   const char *const *names, int ncols, int64_t limit, int64_t offset,
                   struct sql_out *out, struct sl_error *err)
@@ -1627,50 +1769,57 @@ int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const 
     int *slot = sl_xcalloc((size_t)ncols + 1, sizeof *slot);
     for (int k = 0; k < ncols; k++)
         slot[k] = cur->slot_of[cols[k]];
-    struct sql_cell *row = sl_xcalloc((size_t)ncols + 1, sizeof *row);
-    char (*tbuf)[48] = sl_xcalloc((size_t)ncols + 1, sizeof *tbuf);
-    sql_out_begin(out, (size_t)ncols, names);
-    int rc = SQLITE_OK, ret = SL_OK;
     if (limit == 0)
         cur->empty = true;
-    if (!cur->empty)
-        rc = advance(cur);
-    else
-        cur->eof = true;
+    struct scanner sc = { .cur = cur, .t = t, .ncols = ncols, .slot = slot };
+    pthread_mutex_init(&sc.mu, NULL);
+    pthread_cond_init(&sc.cv, NULL);
+    pthread_t th;
+    if (pthread_create(&th, NULL, scanner_main, &sc) != 0) {
+        /* No thread to be had: let SQLite run the statement. */
+        pthread_cond_destroy(&sc.cv);
+        pthread_mutex_destroy(&sc.mu);
+        free(slot);
+        cursor_free(cur);
+        return 1;
+    }
+    sql_out_begin(out, (size_t)ncols, names);
+    int ret = SL_OK;
     int64_t skip = offset, left = limit;
-    while (rc == SQLITE_OK && ret == SL_OK && !cur->eof) {
-        for (size_t i = 0; i < cur->nsel && ret == SL_OK; i++) {
+    struct chunk *c;
+    while (ret == SL_OK && (left != 0) && (c = scanner_pop(&sc)) != NULL) {
+        for (size_t r = 0; r < c->nrows && ret == SL_OK && left != 0; r++) {
             if (skip > 0) {
                 skip--;
                 continue;
             }
-            uint32_t r = cur->sel[i];
-            for (int k = 0; k < ncols; k++)
-                row[k] = slot_cell(&cur->slots[slot[k]], r, tbuf[k]);
-            ret = sql_out_row(out, row, err);
-            if (left > 0 && --left == 0) {
-                cur->eof = true;
-                break;
-            }
+            ret = sql_out_row(out, c->cells + r * (size_t)ncols, err);
+            if (left > 0)
+                left--;
         }
-        if (cur->eof)
-            break;
-        cur->pos = cur->nsel;
-        rc = advance(cur);
+        if (ret == SL_OK && c->failed)
+            ret = sl_fail(err, SL_ECORRUPT, "%s", c->msg);
+        chunk_free(c);
     }
-    if (rc != SQLITE_OK) {
-        ret = sl_fail(err, SL_ECORRUPT, "%s", t->base.zErrMsg ? t->base.zErrMsg : "scan failed");
-        sqlite3_free(t->base.zErrMsg);
-        t->base.zErrMsg = NULL;
+    /* Stop the worker (LIMIT reached or an error) and drain what it queued. */
+    pthread_mutex_lock(&sc.mu);
+    sc.stop = true;
+    pthread_cond_broadcast(&sc.cv);
+    pthread_mutex_unlock(&sc.mu);
+    pthread_join(th, NULL);
+    while (sc.count) {
+        chunk_free(sc.q[sc.head]);
+        sc.head = (sc.head + 1) % CHUNKS_QUEUED;
+        sc.count--;
     }
+    pthread_cond_destroy(&sc.cv);
+    pthread_mutex_destroy(&sc.mu);
     if (ret == SL_OK) {
         ret = sql_out_end(out, err);
     } else {
         struct sl_error ignored = { 0 };
         sql_out_end(out, &ignored);
     }
-    free(tbuf);
-    free(row);
     free(slot);
     cursor_free(cur);
     return ret;
