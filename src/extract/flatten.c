@@ -73,16 +73,22 @@ long extract_row_find(const struct extract_row *row, const char *name, size_t n)
 static struct extract_field *row_slot(struct extract_row *row, struct sl_slice name)
 {
     long first = -1;
-    size_t o = 0;
+    bool dup = false;
     for (size_t i = 0; i < row->n; i++) {
         if (name_eq(row->f[i].name, (const char *)name.p, name.len)) {
             if (first >= 0)
-                continue; /* a later duplicate: drop it */
-            first = (long)o;
+                dup = true;
+            else
+                first = (long)i;
         }
-        row->f[o++] = row->f[i];
     }
-    row->n = o;
+    if (dup) { /* drop the later duplicates */
+        size_t o = (size_t)first + 1;
+        for (size_t i = o; i < row->n; i++)
+            if (!name_eq(row->f[i].name, (const char *)name.p, name.len))
+                row->f[o++] = row->f[i];
+        row->n = o;
+    }
     struct extract_field *f;
     if (first >= 0) {
         f = &row->f[first];
