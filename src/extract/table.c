@@ -487,25 +487,38 @@ int extract_table_write(struct extract_table *t, const char *path, struct sl_err
             const struct col *c = &t->cols[order[i]];
             if (r >= c->n || c->kinds[r] == EXTRACT_NULL)
                 continue; /* unset columns are null */
-            struct cell cv = col_get(t, c, r);
-            const struct cell *cell = &cv;
+            /* Decoded in place: building a struct cell on the stack and
+             * copying it cost a store-forwarding stall per value. */
+            uint8_t kind = c->kinds[r];
+            uint64_t bits = c->vals[r];
             switch (defs[i].type) {
             case PQ_BOOL:
-                pq_writer_set_bool(w, i, cell->v.b);
+                pq_writer_set_bool(w, i, bits != 0);
                 break;
             case PQ_INT64:
             case PQ_TIMESTAMP:
-                pq_writer_set_int64(w, i, cell->v.i);
+                pq_writer_set_int64(w, i, (int64_t)bits);
                 break;
-            case PQ_DOUBLE:
-                pq_writer_set_double(w, i, cell->kind == EXTRACT_INT ? (double)cell->v.i
-                                                                     : cell->v.d);
+            case PQ_DOUBLE: {
+                double d;
+                if (kind == EXTRACT_INT)
+                    d = (double)(int64_t)bits;
+                else
+                    memcpy(&d, &bits, 8);
+                pq_writer_set_double(w, i, d);
                 break;
+            }
             default:
-                if (cell->kind == EXTRACT_STRING) {
-                    pq_writer_set_string(w, i, heap + cell->v.off, cell->len);
+                if (kind == EXTRACT_STRING) {
+                    uint64_t off = bits >> 24, len = bits & STR_LONG;
+                    if (len == STR_LONG) {
+                        memcpy(&len, heap + off, 8);
+                        off += 8;
+                    }
+                    pq_writer_set_string(w, i, heap + off, (size_t)len);
                 } else {
-                    size_t len = cell_text(cell, num, sizeof num);
+                    const struct cell cell = col_get(t, c, r);
+                    size_t len = cell_text(&cell, num, sizeof num);
                     pq_writer_set_string(w, i, num, len);
                 }
                 break;
