@@ -1424,6 +1424,193 @@ static void cursor_free(struct cursor *cur)
     free(cur);
 }
 
+int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
+                       sqlite3_stmt *insert, struct sl_error *err)
+{
+    if (plan->table < 0 || (size_t)plan->table >= s->tables.n || !s->vtabs[plan->table])
+        return 1;
+    struct ptab *t = s->vtabs[plan->table];
+    if (t->bad)
+        return sl_fail(err, SL_ECORRUPT, "%s", t->bad);
+    /* Exactness checks (see above). */
+    for (int k = 0; k < plan->nkeys; k++)
+        if (!same_kind_everywhere(t, plan->keys[k]))
+            return 1;
+    for (int k = 0; k < plan->naggs; k++) {
+        int col = plan->aggs[k].col;
+        if (col < 0)
+            continue;
+        if (!same_kind_everywhere(t, col))
+            return 1;
+        enum sql_agg_fn fn = plan->aggs[k].fn;
+        if ((fn == SQL_AGG_SUM || fn == SQL_AGG_TOTAL || fn == SQL_AGG_AVG) &&
+            is_text_type(t->cols[col].type))
+            return 1;
+    }
+    struct cursor *cur = plan_cursor(t, plan);
+    if (!cur)
+        return 1;
+    for (int k = 0; k < plan->nkeys; k++)
+        need_slot(cur, plan->keys[k]);
+    for (int k = 0; k < plan->naggs; k++)
+        if (plan->aggs[k].col >= 0)
+            need_slot(cur, plan->aggs[k].col);
+
+    struct agg_tab a = { .naggs = (size_t)plan->naggs ? (size_t)plan->naggs : 1 };
+    sl_buf_init(&a.keys, 0);
+    a.key_off = sl_xcalloc(1, sizeof *a.key_off);
+    uint8_t *key = sl_xmalloc(64);
+    size_t key_cap = 64;
+    if (plan->nkeys == 0)
+        agg_group(&a, key, 0); /* one group even over no rows */
+    int rc = SQLITE_OK;
+    if (cur->nslots == 0 && !cur->empty) {
+        /* count(*) alone, unfiltered: the footers know. */
+        int64_t rows = 0;
+        for (size_t f = 0; f < t->nfiles; f++)
+            rows += t->files[f].pq ? t->files[f].pq->num_rows : 0;
+        for (int k = 0; k < plan->naggs; k++)
+            a.acc[k].cnt = rows;
+        cur->empty = true;
+    }
+    if (!cur->empty)
+        rc = advance(cur);
+    else
+        cur->eof = true;
+    int kslot[SQL_AGG_KEYS_MAX], aslot[SQL_AGG_FUNCS_MAX];
+    for (int k = 0; k < plan->nkeys; k++)
+        kslot[k] = cur->slot_of[plan->keys[k]];
+    for (int k = 0; k < plan->naggs; k++)
+        aslot[k] = plan->aggs[k].col >= 0 ? cur->slot_of[plan->aggs[k].col] : -1;
+    char tb[SQL_AGG_KEYS_MAX][48];
+    uint32_t *gidx = sl_xmalloc(SQL_BATCH * sizeof *gidx); /* group of each selected row */
+    /* One string key: within a batch, equal dictionary entries share their
+     * bytes, so a small cache by (pointer, length) skips most hashing. The
+     * cache is cleared per batch: pointers are only stable that long. */
+    struct {
+        const uint8_t *p;
+        size_t len;
+        uint32_t g;
+    } pcache[256];
+    while (rc == SQLITE_OK && !cur->eof) {
+        bool str_key = plan->nkeys == 1 && cur->slots[kslot[0]].r &&
+                       cur->slots[kslot[0]].type == PQ_STRING;
+        if (str_key)
+            memset(pcache, 0, sizeof pcache);
+        for (size_t i = 0; i < cur->nsel; i++) {
+            uint32_t r = cur->sel[i];
+            size_t g;
+            if (str_key && cur->slots[kslot[0]].batch.valid[r]) {
+                const struct sl_slice *v = &cur->slots[kslot[0]].batch.str[r];
+                size_t h = (((uintptr_t)v->p >> 3) ^ v->len) & 255;
+                if (pcache[h].p == v->p && pcache[h].len == v->len && v->p) {
+                    g = pcache[h].g;
+                } else {
+                    struct sql_cell c = { .kind = SQL_TEXT, .s = (const char *)v->p, .len = v->len };
+                    if (9 + c.len > key_cap) {
+                        key_cap = 2 * (9 + c.len);
+                        key = sl_xrealloc(key, key_cap);
+                    }
+                    g = agg_group(&a, key, key_encode(key, &c));
+                    pcache[h].p = v->p;
+                    pcache[h].len = v->len;
+                    pcache[h].g = (uint32_t)g;
+                }
+                goto update;
+            }
+            size_t kn = 0;
+            for (int k = 0; k < plan->nkeys; k++) {
+                struct sql_cell c = slot_cell(&cur->slots[kslot[k]], r, tb[k]);
+                if (kn + 9 + c.len > key_cap) {
+                    key_cap = 2 * (kn + 9 + c.len);
+                    key = sl_xrealloc(key, key_cap);
+                }
+                kn += key_encode(key + kn, &c);
+            }
+            g = plan->nkeys ? agg_group(&a, key, kn) : 0;
+        update:
+            gidx[i] = (uint32_t)g;
+        }
+        for (int k = 0; k < plan->naggs; k++)
+            agg_batch(&a, k, plan->aggs[k].fn, aslot[k] >= 0 ? &cur->slots[aslot[k]] : NULL,
+                      cur->sel, cur->nsel, gidx);
+        cur->pos = cur->nsel;
+        rc = advance(cur);
+    }
+    free(key);
+    free(gidx);
+    int ret = SL_OK;
+    if (rc != SQLITE_OK) {
+        ret = sl_fail(err, SL_ECORRUPT, "%s", t->base.zErrMsg ? t->base.zErrMsg : "scan failed");
+        sqlite3_free(t->base.zErrMsg);
+        t->base.zErrMsg = NULL;
+    }
+    for (size_t g = 0; ret == SL_OK && g < a.ngroups; g++) {
+        const uint8_t *p = a.keys.data + a.key_off[g];
+        int pi = 1;
+        for (int k = 0; k < plan->nkeys; k++)
+            p = key_bind(insert, pi++, p);
+        struct agg_acc *acc = a.acc + g * a.naggs;
+        for (int k = 0; k < plan->naggs; k++, pi++) {
+            struct agg_acc *x = &acc[k];
+            switch (plan->aggs[k].fn) {
+            case SQL_AGG_COUNT_STAR:
+            case SQL_AGG_COUNT:
+                sqlite3_bind_int64(insert, pi, x->cnt);
+                break;
+            case SQL_AGG_SUM:
+                if (x->cnt == 0)
+                    sqlite3_bind_null(insert, pi);
+                else if (x->overflow)
+                    ret = sl_fail(err, SL_EUSAGE, "integer overflow");
+                else if (x->approx)
+                    sqlite3_bind_double(insert, pi, x->rsum);
+                else
+                    sqlite3_bind_int64(insert, pi, x->isum);
+                break;
+            case SQL_AGG_TOTAL:
+                sqlite3_bind_double(insert, pi, x->rsum);
+                break;
+            case SQL_AGG_AVG:
+                if (x->cnt == 0)
+                    sqlite3_bind_null(insert, pi);
+                else
+                    sqlite3_bind_double(insert, pi, x->rsum / (double)x->cnt);
+                break;
+            case SQL_AGG_MIN:
+            case SQL_AGG_MAX: {
+                int col = plan->aggs[k].col;
+                enum pq_type ty = t->cols[col].type;
+                if (!x->has)
+                    sqlite3_bind_null(insert, pi);
+                else if (is_text_type(ty))
+                    sqlite3_bind_text(insert, pi, x->bs ? x->bs : "", (int)x->bslen, SQLITE_TRANSIENT);
+                else if (ty == PQ_DOUBLE)
+                    sqlite3_bind_double(insert, pi, x->bd);
+                else
+                    sqlite3_bind_int64(insert, pi, x->bi);
+                break;
+            }
+            }
+        }
+        if (ret == SL_OK && sqlite3_step(insert) != SQLITE_DONE)
+            ret = sl_fail(err, SL_EUSAGE, "%s", sqlite3_errmsg(sqlite3_db_handle(insert)));
+        sqlite3_reset(insert);
+    }
+    for (size_t g = 0; g < a.ngroups; g++)
+        for (size_t k = 0; k < a.naggs; k++)
+            free(a.acc[g * a.naggs + k].bs);
+    free(a.acc);
+    free(a.hash);
+    free(a.slot_group);
+    free(a.key_off);
+    sl_buf_release(&a.keys);
+    reset(cur);
+    free(cur->slot_of);
+    free(cur);
+    return ret;
+}
+
 /*
  * The scan runs on two threads: a worker decodes and filters (the cursor),
  * turning each selected row into cells in a chunk (text copied, timestamps
@@ -1563,270 +1750,6 @@ static struct chunk *scanner_pop(struct scanner *sc)
     }
     pthread_mutex_unlock(&sc->mu);
     return c;
-}
-
-/* Rows in the row groups that statistics do not prune: the scan's size. */
-static int64_t rows_to_scan(const struct ptab *t, const struct cursor *cur)
-{
-    int64_t rows = 0;
-    for (size_t f = 0; f < t->nfiles; f++) {
-        const struct pq_file *pq = t->files[f].pq;
-        for (size_t rg = 0; pq && rg < pq->nrow_groups; rg++)
-            if (!prune(t, cur, f, rg))
-                rows += pq->row_groups[rg].num_rows;
-    }
-    return rows;
-}
-
-/* Below this many rows to scan, a filtered aggregate stays on one thread:
- * the copies to the other cost more than they save (bench: 0.6 M rows
- * pruned from 10 M took 26 ms on one thread, 44 ms on two). */
-#define THREAD_MIN_ROWS 2000000
-
-int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
-                       sqlite3_stmt *insert, struct sl_error *err)
-{
-    if (plan->table < 0 || (size_t)plan->table >= s->tables.n || !s->vtabs[plan->table])
-        return 1;
-    struct ptab *t = s->vtabs[plan->table];
-    if (t->bad)
-        return sl_fail(err, SL_ECORRUPT, "%s", t->bad);
-    /* Exactness checks (see above). */
-    for (int k = 0; k < plan->nkeys; k++)
-        if (!same_kind_everywhere(t, plan->keys[k]))
-            return 1;
-    for (int k = 0; k < plan->naggs; k++) {
-        int col = plan->aggs[k].col;
-        if (col < 0)
-            continue;
-        if (!same_kind_everywhere(t, col))
-            return 1;
-        enum sql_agg_fn fn = plan->aggs[k].fn;
-        if ((fn == SQL_AGG_SUM || fn == SQL_AGG_TOTAL || fn == SQL_AGG_AVG) &&
-            is_text_type(t->cols[col].type))
-            return 1;
-    }
-    struct cursor *cur = plan_cursor(t, plan);
-    if (!cur)
-        return 1;
-    for (int k = 0; k < plan->nkeys; k++)
-        need_slot(cur, plan->keys[k]);
-    for (int k = 0; k < plan->naggs; k++)
-        if (plan->aggs[k].col >= 0)
-            need_slot(cur, plan->aggs[k].col);
-
-    struct agg_tab a = { .naggs = (size_t)plan->naggs ? (size_t)plan->naggs : 1 };
-    sl_buf_init(&a.keys, 0);
-    a.key_off = sl_xcalloc(1, sizeof *a.key_off);
-    uint8_t *key = sl_xmalloc(64);
-    size_t key_cap = 64;
-    if (plan->nkeys == 0)
-        agg_group(&a, key, 0); /* one group even over no rows */
-    int rc = SQLITE_OK;
-    if (cur->nslots == 0 && !cur->empty) {
-        /* count(*) alone, unfiltered: the footers know. */
-        int64_t rows = 0;
-        for (size_t f = 0; f < t->nfiles; f++)
-            rows += t->files[f].pq ? t->files[f].pq->num_rows : 0;
-        for (int k = 0; k < plan->naggs; k++)
-            a.acc[k].cnt = rows;
-        cur->empty = true;
-    }
-    /* A filtered aggregate decodes and filters on a worker thread (the
-     * scanner) while this one groups: only the rows that pass are copied
-     * across, in order, so the sums add in scan order as SQLite's would.
-     * An unfiltered one groups straight from the batches below (copying
-     * every row would cost more than the second core gives). */
-    bool early_fail = false;
-    if (plan->ncons > 0 && !cur->empty && rows_to_scan(t, cur) >= THREAD_MIN_ROWS) {
-        int cols[SQL_AGG_KEYS_MAX + SQL_AGG_FUNCS_MAX], ci[SQL_AGG_FUNCS_MAX], ncells = 0;
-        for (int k = 0; k < plan->nkeys; k++)
-            cols[ncells++] = cur->slot_of[plan->keys[k]];
-        for (int k = 0; k < plan->naggs; k++) {
-            ci[k] = plan->aggs[k].col >= 0 ? ncells : -1;
-            if (plan->aggs[k].col >= 0)
-                cols[ncells++] = cur->slot_of[plan->aggs[k].col];
-        }
-        struct scanner sc = { .cur = cur, .t = t, .ncols = ncells, .slot = cols };
-        pthread_mutex_init(&sc.mu, NULL);
-        pthread_cond_init(&sc.cv, NULL);
-        pthread_t th;
-        if (ncells > 0 && pthread_create(&th, NULL, scanner_main, &sc) == 0) {
-            struct chunk *c;
-            struct sql_cell none = { .kind = SQL_NULL };
-            while (!early_fail && (c = scanner_pop(&sc)) != NULL) {
-                for (size_t r = 0; r < c->nrows; r++) {
-                    const struct sql_cell *cells = c->cells + r * (size_t)ncells;
-                    size_t kn = 0;
-                    for (int k = 0; k < plan->nkeys; k++) {
-                        if (kn + 9 + cells[k].len > key_cap) {
-                            key_cap = 2 * (kn + 9 + cells[k].len);
-                            key = sl_xrealloc(key, key_cap);
-                        }
-                        kn += key_encode(key + kn, &cells[k]);
-                    }
-                    size_t g = plan->nkeys ? agg_group(&a, key, kn) : 0;
-                    struct agg_acc *acc = a.acc + g * a.naggs;
-                    for (int k = 0; k < plan->naggs; k++)
-                        acc_update(&acc[k], plan->aggs[k].fn, ci[k] >= 0 ? &cells[ci[k]] : &none);
-                }
-                if (c->failed) {
-                    sl_fail(err, SL_ECORRUPT, "%s", c->msg);
-                    early_fail = true;
-                }
-                chunk_free(c);
-            }
-            pthread_mutex_lock(&sc.mu);
-            sc.stop = true;
-            pthread_cond_broadcast(&sc.cv);
-            pthread_mutex_unlock(&sc.mu);
-            pthread_join(th, NULL);
-            while (sc.count) {
-                chunk_free(sc.q[sc.head]);
-                sc.head = (sc.head + 1) % CHUNKS_QUEUED;
-                sc.count--;
-            }
-            cur->empty = true; /* done: skip the loop below */
-        }
-        pthread_cond_destroy(&sc.cv);
-        pthread_mutex_destroy(&sc.mu);
-    }
-    if (!cur->empty)
-        rc = advance(cur);
-    else
-        cur->eof = true;
-    int kslot[SQL_AGG_KEYS_MAX], aslot[SQL_AGG_FUNCS_MAX];
-    for (int k = 0; k < plan->nkeys; k++)
-        kslot[k] = cur->slot_of[plan->keys[k]];
-    for (int k = 0; k < plan->naggs; k++)
-        aslot[k] = plan->aggs[k].col >= 0 ? cur->slot_of[plan->aggs[k].col] : -1;
-    char tb[SQL_AGG_KEYS_MAX][48];
-    uint32_t *gidx = sl_xmalloc(SQL_BATCH * sizeof *gidx); /* group of each selected row */
-    /* One string key: within a batch, equal dictionary entries share their
-     * bytes, so a small cache by (pointer, length) skips most hashing. The
-     * cache is cleared per batch: pointers are only stable that long. */
-    struct {
-        const uint8_t *p;
-        size_t len;
-        uint32_t g;
-    } pcache[256];
-    while (rc == SQLITE_OK && !cur->eof) {
-        bool str_key = plan->nkeys == 1 && cur->slots[kslot[0]].r &&
-                       cur->slots[kslot[0]].type == PQ_STRING;
-        if (str_key)
-            memset(pcache, 0, sizeof pcache);
-        for (size_t i = 0; i < cur->nsel; i++) {
-            uint32_t r = cur->sel[i];
-            size_t g;
-            if (str_key && cur->slots[kslot[0]].batch.valid[r]) {
-                const struct sl_slice *v = &cur->slots[kslot[0]].batch.str[r];
-                size_t h = (((uintptr_t)v->p >> 3) ^ v->len) & 255;
-                if (pcache[h].p == v->p && pcache[h].len == v->len && v->p) {
-                    g = pcache[h].g;
-                } else {
-                    struct sql_cell c = { .kind = SQL_TEXT, .s = (const char *)v->p, .len = v->len };
-                    if (9 + c.len > key_cap) {
-                        key_cap = 2 * (9 + c.len);
-                        key = sl_xrealloc(key, key_cap);
-                    }
-                    g = agg_group(&a, key, key_encode(key, &c));
-                    pcache[h].p = v->p;
-                    pcache[h].len = v->len;
-                    pcache[h].g = (uint32_t)g;
-                }
-                goto update;
-            }
-            size_t kn = 0;
-            for (int k = 0; k < plan->nkeys; k++) {
-                struct sql_cell c = slot_cell(&cur->slots[kslot[k]], r, tb[k]);
-                if (kn + 9 + c.len > key_cap) {
-                    key_cap = 2 * (kn + 9 + c.len);
-                    key = sl_xrealloc(key, key_cap);
-                }
-                kn += key_encode(key + kn, &c);
-            }
-            g = plan->nkeys ? agg_group(&a, key, kn) : 0;
-        update:
-            gidx[i] = (uint32_t)g;
-        }
-        for (int k = 0; k < plan->naggs; k++)
-            agg_batch(&a, k, plan->aggs[k].fn, aslot[k] >= 0 ? &cur->slots[aslot[k]] : NULL,
-                      cur->sel, cur->nsel, gidx);
-        cur->pos = cur->nsel;
-        rc = advance(cur);
-    }
-    free(key);
-    free(gidx);
-    int ret = early_fail ? SL_ECORRUPT : SL_OK;
-    if (rc != SQLITE_OK) {
-        ret = sl_fail(err, SL_ECORRUPT, "%s", t->base.zErrMsg ? t->base.zErrMsg : "scan failed");
-        sqlite3_free(t->base.zErrMsg);
-        t->base.zErrMsg = NULL;
-    }
-    for (size_t g = 0; ret == SL_OK && g < a.ngroups; g++) {
-        const uint8_t *p = a.keys.data + a.key_off[g];
-        int pi = 1;
-        for (int k = 0; k < plan->nkeys; k++)
-            p = key_bind(insert, pi++, p);
-        struct agg_acc *acc = a.acc + g * a.naggs;
-        for (int k = 0; k < plan->naggs; k++, pi++) {
-            struct agg_acc *x = &acc[k];
-            switch (plan->aggs[k].fn) {
-            case SQL_AGG_COUNT_STAR:
-            case SQL_AGG_COUNT:
-                sqlite3_bind_int64(insert, pi, x->cnt);
-                break;
-            case SQL_AGG_SUM:
-                if (x->cnt == 0)
-                    sqlite3_bind_null(insert, pi);
-                else if (x->overflow)
-                    ret = sl_fail(err, SL_EUSAGE, "integer overflow");
-                else if (x->approx)
-                    sqlite3_bind_double(insert, pi, x->rsum);
-                else
-                    sqlite3_bind_int64(insert, pi, x->isum);
-                break;
-            case SQL_AGG_TOTAL:
-                sqlite3_bind_double(insert, pi, x->rsum);
-                break;
-            case SQL_AGG_AVG:
-                if (x->cnt == 0)
-                    sqlite3_bind_null(insert, pi);
-                else
-                    sqlite3_bind_double(insert, pi, x->rsum / (double)x->cnt);
-                break;
-            case SQL_AGG_MIN:
-            case SQL_AGG_MAX: {
-                int col = plan->aggs[k].col;
-                enum pq_type ty = t->cols[col].type;
-                if (!x->has)
-                    sqlite3_bind_null(insert, pi);
-                else if (is_text_type(ty))
-                    sqlite3_bind_text(insert, pi, x->bs ? x->bs : "", (int)x->bslen, SQLITE_TRANSIENT);
-                else if (ty == PQ_DOUBLE)
-                    sqlite3_bind_double(insert, pi, x->bd);
-                else
-                    sqlite3_bind_int64(insert, pi, x->bi);
-                break;
-            }
-            }
-        }
-        if (ret == SL_OK && sqlite3_step(insert) != SQLITE_DONE)
-            ret = sl_fail(err, SL_EUSAGE, "%s", sqlite3_errmsg(sqlite3_db_handle(insert)));
-        sqlite3_reset(insert);
-    }
-    for (size_t g = 0; g < a.ngroups; g++)
-        for (size_t k = 0; k < a.naggs; k++)
-            free(a.acc[g * a.naggs + k].bs);
-    free(a.acc);
-    free(a.hash);
-    free(a.slot_group);
-    free(a.key_off);
-    sl_buf_release(&a.keys);
-    reset(cur);
-    free(cur->slot_of);
-    free(cur);
-    return ret;
 }
 
 int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const int *cols,

@@ -203,8 +203,9 @@ def test_part_files_of_different_schemas_read_by_name(tmp_path):
 
 
 def test_threaded_scans_equal_sqlite_alone_on_a_larger_table(tmp_path):
-    """2.5 M rows: filtered aggregates and projections large enough to run
-    on the scanner thread (sql_vtab.c), and a LIMIT that stops it early."""
+    """2.5 M rows: projections streamed through the scanner thread
+    (sql_vtab.c) with a LIMIT that stops it early, and filtered aggregates,
+    through several chunks and row groups."""
     lake = tmp_path / "lake"
     run(["node", str(NODE_DIR / "sql_duckdb.mjs"), "bench", str(lake), "2500000"], timeout=300)
     for q in ("select count(*), avg(price), max(ts), min(host) from big where host = 'user7.example.com'",
