@@ -428,6 +428,9 @@ struct cursor {
     char tbuf[48];
     /* counters of the current scan, for the debug log */
     size_t units_read, units_pruned;
+    long unit_budget;               /* units next_unit() may still consider; -1: all */
+    bool own_err;                   /* errors go to err below, not the shared vtab (threads) */
+    char err[SL_ERROR_MSG_MAX];
     int64_t rows_read, rows_passed;
 };
 
@@ -441,6 +444,7 @@ static int x_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
     struct ptab *t = (struct ptab *)vt;
     struct cursor *cur = sl_xcalloc(1, sizeof *cur);
     cur->slot_of = sl_xcalloc(t->ncols + 1, sizeof *cur->slot_of);
+    cur->unit_budget = -1;
     *out = &cur->base;
     return SQLITE_OK;
 }
@@ -483,6 +487,14 @@ static int x_close(sqlite3_vtab_cursor *vc)
 
 static int fail(struct cursor *cur, const char *msg)
 {
+    if (cur->own_err) {
+        size_t n = strlen(msg);
+        if (n >= sizeof cur->err)
+            n = sizeof cur->err - 1;
+        memcpy(cur->err, msg, n);
+        cur->err[n] = 0;
+        return SQLITE_ERROR;
+    }
     sqlite3_free(cur->base.pVtab->zErrMsg);
     cur->base.pVtab->zErrMsg = sqlite3_mprintf("%s", msg);
     return SQLITE_ERROR;
@@ -627,6 +639,10 @@ static int next_unit(struct cursor *cur, bool *found)
             cur->rg = 0;
             continue;
         }
+        if (cur->unit_budget == 0)
+            return SQLITE_OK; /* this cursor's share of the units is done */
+        if (cur->unit_budget > 0)
+            cur->unit_budget--;
         size_t rg = cur->rg++;
         if (prune(t, cur, cur->file, rg)) {
             cur->units_pruned++;
@@ -1378,6 +1394,7 @@ static struct cursor *plan_cursor(struct ptab *t, const struct sql_agg_plan *pla
 {
     struct cursor *cur = sl_xcalloc(1, sizeof *cur);
     cur->base.pVtab = &t->base;
+    cur->unit_budget = -1;
     cur->slot_of = sl_xcalloc(t->ncols + 1, sizeof *cur->slot_of);
     cur->slots = sl_xcalloc(t->ncols + 1, sizeof *cur->slots);
     for (size_t c = 0; c < t->ncols; c++)
@@ -1612,28 +1629,34 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
 }
 
 /*
- * The scan runs on two threads: a worker decodes and filters (the cursor),
- * turning each selected row into cells in a chunk (text copied, timestamps
- * formatted), and the caller's thread prints the chunks in order. Decoding
- * is most of a scan's time and printing the rest, so the two overlap; the
- * order of rows is the cursor's, as with one thread.
+ * Scans run on worker threads: each decodes and filters its share of the
+ * units (row groups) with its own cursor — worker w takes units w, w + n,
+ * w + 2n, ... — turning each selected row into cells in chunks (text copied,
+ * timestamps formatted); the caller's thread prints the chunks unit by unit
+ * in table order, so the rows come out exactly as one cursor would give
+ * them. Decoding is most of a scan's time: two workers use both cores, as
+ * DuckDB does, and the printing overlaps with them.
  */
 #define CHUNK_ROWS 8192
 #define CHUNKS_QUEUED 4
+#define SCAN_THREADS 2
 
 struct chunk {
     size_t nrows;
     struct sql_cell *cells;  /* owned; nrows * ncols; TEXT .s into text after fix-up */
     struct sl_buf text;      /* owned: the bytes of the text cells */
+    bool unit_end;           /* the last chunk of its unit */
     bool failed;             /* the worker stopped on an error: msg */
     char msg[SL_ERROR_MSG_MAX];
 };
 
 struct scanner {
-    struct cursor *cur;      /* owned by the worker thread while it runs */
+    struct cursor *cur;      /* owned; used only by the worker thread while it runs */
     struct ptab *t;          /* borrowed */
     int ncols;
     const int *slot;         /* borrowed: column k -> cursor slot */
+    const size_t (*units)[2]; /* borrowed: (file, row group) of every unit, in order */
+    size_t nunits, phase, stride; /* this worker's units: phase, phase + stride, ... */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct chunk *q[CHUNKS_QUEUED]; /* ring of chunks ready to print */
@@ -1659,7 +1682,8 @@ static void chunk_free(struct chunk *c)
     free(c);
 }
 
-/* Hand a chunk to the consumer; false when it asked us to stop. */
+/* Hand a chunk to the consumer (which then owns it); false when it asked us
+ * to stop (the chunk is freed). */
 static bool scanner_push(struct scanner *sc, struct chunk *c)
 {
     size_t ncells = c->nrows * (size_t)sc->ncols;
@@ -1681,51 +1705,70 @@ static bool scanner_push(struct scanner *sc, struct chunk *c)
     return ok;
 }
 
+static bool scanner_stopped(struct scanner *sc)
+{
+    pthread_mutex_lock(&sc->mu);
+    bool stop = sc->stop;
+    pthread_mutex_unlock(&sc->mu);
+    return stop;
+}
+
 static void *scanner_main(void *arg)
 {
     struct scanner *sc = arg;
     struct cursor *cur = sc->cur;
     struct chunk *c = chunk_new(sc->ncols);
     char buf[48];
-    int rc = cur->empty ? SQLITE_OK : advance(cur);
-    if (cur->empty)
-        cur->eof = true;
-    while (rc == SQLITE_OK && !cur->eof) {
-        for (size_t i = 0; i < cur->nsel; i++) {
-            struct sql_cell *row = c->cells + c->nrows * (size_t)sc->ncols;
-            for (int k = 0; k < sc->ncols; k++) {
-                row[k] = slot_cell(&cur->slots[sc->slot[k]], cur->sel[i], buf);
-                if (row[k].kind == SQL_TEXT) {
-                    row[k].i = (int64_t)c->text.len;
-                    if (sl_buf_append(&c->text, row[k].s, row[k].len) != SL_OK)
-                        abort(); /* no cap on this buffer: only out of memory */
+    for (size_t u = sc->phase; u < sc->nunits; u += sc->stride) {
+        /* Point the cursor at unit u alone. */
+        close_unit(cur);
+        cur->file = sc->units[u][0];
+        cur->rg = sc->units[u][1];
+        cur->left = 0;
+        cur->nsel = cur->pos = 0;
+        cur->eof = false;
+        cur->unit_budget = 1;
+        int rc = SQLITE_OK;
+        if (cur->empty)
+            cur->eof = true;
+        else
+            rc = advance(cur);
+        while (rc == SQLITE_OK && !cur->eof) {
+            for (size_t i = 0; i < cur->nsel; i++) {
+                struct sql_cell *row = c->cells + c->nrows * (size_t)sc->ncols;
+                for (int k = 0; k < sc->ncols; k++) {
+                    row[k] = slot_cell(&cur->slots[sc->slot[k]], cur->sel[i], buf);
+                    if (row[k].kind == SQL_TEXT) {
+                        row[k].i = (int64_t)c->text.len;
+                        if (sl_buf_append(&c->text, row[k].s, row[k].len) != SL_OK)
+                            abort(); /* no cap on this buffer: only out of memory */
+                    }
+                }
+                if (++c->nrows == CHUNK_ROWS) {
+                    if (!scanner_push(sc, c)) { /* it freed c */
+                        c = NULL;
+                        goto out;
+                    }
+                    c = chunk_new(sc->ncols);
                 }
             }
-            if (++c->nrows == CHUNK_ROWS) {
-                if (!scanner_push(sc, c)) { /* it freed c */
-                    c = NULL;
-                    goto out;
-                }
-                c = chunk_new(sc->ncols);
-            }
+            if (scanner_stopped(sc))
+                goto out;
+            cur->pos = cur->nsel;
+            rc = advance(cur);
         }
-        pthread_mutex_lock(&sc->mu);
-        bool stop = sc->stop;
-        pthread_mutex_unlock(&sc->mu);
-        if (stop)
-            break;
-        cur->pos = cur->nsel;
-        rc = advance(cur);
+        c->unit_end = true;
+        if (rc != SQLITE_OK) {
+            c->failed = true;
+            snprintf(c->msg, sizeof c->msg, "%s", cur->err[0] ? cur->err : "scan failed");
+        }
+        bool failed = c->failed;
+        bool ok = scanner_push(sc, c);
+        c = NULL;
+        if (!ok || failed)
+            goto out;
+        c = chunk_new(sc->ncols);
     }
-    if (rc != SQLITE_OK) {
-        c->failed = true;
-        snprintf(c->msg, sizeof c->msg, "%s",
-                 sc->t->base.zErrMsg ? sc->t->base.zErrMsg : "scan failed");
-        sqlite3_free(sc->t->base.zErrMsg);
-        sc->t->base.zErrMsg = NULL;
-    }
-    scanner_push(sc, c);
-    c = NULL;
 out:
     chunk_free(c);
     pthread_mutex_lock(&sc->mu);
@@ -1735,7 +1778,7 @@ out:
     return NULL;
 }
 
-/* The next chunk in order, or NULL at the end. */
+/* The next chunk in order, or NULL once the worker is done. */
 static struct chunk *scanner_pop(struct scanner *sc)
 {
     pthread_mutex_lock(&sc->mu);
@@ -1761,67 +1804,108 @@ int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const 
     struct ptab *t = s->vtabs[plan->table];
     if (t->bad)
         return sl_fail(err, SL_ECORRUPT, "%s", t->bad);
-    struct cursor *cur = plan_cursor(t, plan);
-    if (!cur)
-        return 1;
-    for (int k = 0; k < ncols; k++)
-        need_slot(cur, cols[k]);
-    int *slot = sl_xcalloc((size_t)ncols + 1, sizeof *slot);
-    for (int k = 0; k < ncols; k++)
-        slot[k] = cur->slot_of[cols[k]];
-    if (limit == 0)
-        cur->empty = true;
-    struct scanner sc = { .cur = cur, .t = t, .ncols = ncols, .slot = slot };
-    pthread_mutex_init(&sc.mu, NULL);
-    pthread_cond_init(&sc.cv, NULL);
-    pthread_t th;
-    if (pthread_create(&th, NULL, scanner_main, &sc) != 0) {
-        /* No thread to be had: let SQLite run the statement. */
-        pthread_cond_destroy(&sc.cv);
-        pthread_mutex_destroy(&sc.mu);
-        free(slot);
-        cursor_free(cur);
-        return 1;
-    }
-    sql_out_begin(out, (size_t)ncols, names);
-    int ret = SL_OK;
-    int64_t skip = offset, left = limit;
-    struct chunk *c;
-    while (ret == SL_OK && (left != 0) && (c = scanner_pop(&sc)) != NULL) {
-        for (size_t r = 0; r < c->nrows && ret == SL_OK && left != 0; r++) {
-            if (skip > 0) {
-                skip--;
-                continue;
-            }
-            ret = sql_out_row(out, c->cells + r * (size_t)ncols, err);
-            if (left > 0)
-                left--;
+    size_t nunits = 0;
+    for (size_t f = 0; f < t->nfiles; f++)
+        nunits += t->files[f].pq ? t->files[f].pq->nrow_groups : 0;
+    size_t (*units)[2] = sl_xcalloc(nunits + 1, sizeof *units);
+    for (size_t f = 0, u = 0; f < t->nfiles; f++)
+        for (size_t rg = 0; t->files[f].pq && rg < t->files[f].pq->nrow_groups; rg++, u++) {
+            units[u][0] = f;
+            units[u][1] = rg;
         }
-        if (ret == SL_OK && c->failed)
-            ret = sl_fail(err, SL_ECORRUPT, "%s", c->msg);
-        chunk_free(c);
+    int nth = nunits >= SCAN_THREADS ? SCAN_THREADS : 1;
+    struct scanner sc[SCAN_THREADS];
+    pthread_t th[SCAN_THREADS];
+    int *slot = sl_xcalloc((size_t)ncols + 1, sizeof *slot);
+    int started = 0, ret = SL_OK;
+    memset(sc, 0, sizeof sc);
+    /* All cursors first (they fill the shared slot map), then the threads. */
+    for (int w = 0; w < nth && ret == SL_OK; w++) {
+        struct cursor *cur = plan_cursor(t, plan);
+        if (!cur) {
+            ret = 1;
+            break;
+        }
+        cur->own_err = true;
+        for (int k = 0; k < ncols; k++)
+            need_slot(cur, cols[k]);
+        for (int k = 0; k < ncols; k++) /* the same in every cursor */
+            slot[k] = cur->slot_of[cols[k]];
+        if (limit == 0)
+            cur->empty = true;
+        sc[w] = (struct scanner){ .cur = cur, .t = t, .ncols = ncols, .slot = slot,
+                                  .units = (const size_t(*)[2])units, .nunits = nunits,
+                                  .phase = (size_t)w, .stride = (size_t)nth };
+        pthread_mutex_init(&sc[w].mu, NULL);
+        pthread_cond_init(&sc[w].cv, NULL);
     }
-    /* Stop the worker (LIMIT reached or an error) and drain what it queued. */
-    pthread_mutex_lock(&sc.mu);
-    sc.stop = true;
-    pthread_cond_broadcast(&sc.cv);
-    pthread_mutex_unlock(&sc.mu);
-    pthread_join(th, NULL);
-    while (sc.count) {
-        chunk_free(sc.q[sc.head]);
-        sc.head = (sc.head + 1) % CHUNKS_QUEUED;
-        sc.count--;
+    for (int w = 0; w < nth && ret == SL_OK; w++) {
+        if (pthread_create(&th[w], NULL, scanner_main, &sc[w]) != 0)
+            ret = 1; /* no thread to be had: let SQLite run the statement */
+        else
+            started++;
     }
-    pthread_cond_destroy(&sc.cv);
-    pthread_mutex_destroy(&sc.mu);
+    if (ret == SL_OK)
+        sql_out_begin(out, (size_t)ncols, names);
+    int64_t skip = offset, left = limit;
+    for (size_t u = 0; ret == SL_OK && left != 0 && u < nunits; u++) {
+        struct scanner *w = &sc[u % (size_t)nth];
+        for (;;) {
+            struct chunk *c = scanner_pop(w);
+            if (!c) { /* the worker stopped without finishing its units */
+                ret = sl_fail(err, SL_ECORRUPT, "scan of '%s' stopped early",
+                              t->files[units[u][0]].path);
+                break;
+            }
+            for (size_t r = 0; r < c->nrows && ret == SL_OK && left != 0; r++) {
+                if (skip > 0) {
+                    skip--;
+                    continue;
+                }
+                ret = sql_out_row(out, c->cells + r * (size_t)ncols, err);
+                if (left > 0)
+                    left--;
+            }
+            if (ret == SL_OK && c->failed)
+                ret = sl_fail(err, SL_ECORRUPT, "%s", c->msg);
+            bool end = c->unit_end;
+            chunk_free(c);
+            if (end || ret != SL_OK || left == 0)
+                break;
+        }
+    }
+    /* Stop the workers (LIMIT reached, an error, or done) and drain their queues. */
+    for (int w = 0; w < started; w++) {
+        pthread_mutex_lock(&sc[w].mu);
+        sc[w].stop = true;
+        pthread_cond_broadcast(&sc[w].cv);
+        pthread_mutex_unlock(&sc[w].mu);
+    }
+    for (int w = 0; w < started; w++) {
+        pthread_join(th[w], NULL);
+        while (sc[w].count) {
+            chunk_free(sc[w].q[sc[w].head]);
+            sc[w].head = (sc[w].head + 1) % CHUNKS_QUEUED;
+            sc[w].count--;
+        }
+    }
+    for (int w = 0; w < nth; w++) {
+        if (!sc[w].cur)
+            continue;
+        pthread_cond_destroy(&sc[w].cv);
+        pthread_mutex_destroy(&sc[w].mu);
+        cursor_free(sc[w].cur);
+    }
+    free(slot);
+    free(units);
+    if (ret == 1)
+        return 1;
     if (ret == SL_OK) {
         ret = sql_out_end(out, err);
     } else {
         struct sl_error ignored = { 0 };
         sql_out_end(out, &ignored);
     }
-    free(slot);
-    cursor_free(cur);
     return ret;
 }
 
