@@ -136,11 +136,12 @@ int cmd_demo(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    char data[300], lake[300], purchases[320], blog[300], clog[300];
+    char data[300], lake[300], purchases[320], by_type[300], blog[300], clog[300];
     char kafka_addr[64], http_addr[64];
     snprintf(data, sizeof data, "%s/broker-data", dir);
     snprintf(lake, sizeof lake, "%s/lake", dir);
     snprintf(purchases, sizeof purchases, "%s/purchases", lake);
+    snprintf(by_type, sizeof by_type, "%s/by_type", dir);
     snprintf(blog, sizeof blog, "%s/broker.log", dir);
     snprintf(clog, sizeof clog, "%s/collect.log", dir);
 
@@ -181,15 +182,16 @@ int cmd_demo(int argc, char **argv)
     stage(3, "load", what, t0);
 
     t0 = sl_clock_mono_ns();
-    char *split_argv[] = { "extract", "-b", kafka_addr, "-t", "events", "--out", lake,
+    char *split_argv[] = { "extract", "-b", kafka_addr, "-t", "events", "--out", by_type,
                            "--split-by", "event_type", NULL };
-    printf("    $ sluice extract -t events --out lake --split-by event_type\n");
+    /* A split output is a lake of its own: never nest another table in it. */
+    printf("    $ sluice extract -t events --out by_type --split-by event_type\n");
     fflush(stdout);
     if (interrupted || proc_run_self(split_argv, &err) != 0) {
         sl_fail(&err, SL_EIO, "the split-by-event_type extract failed");
         goto out;
     }
-    stage(4, "extract", "events -> one table per event_type under lake/", t0);
+    stage(4, "extract", "events -> one table per event_type under by_type/", t0);
 
     t0 = sl_clock_mono_ns();
     char *purch_argv[] = { "extract", "-b", kafka_addr, "-t", "events", "--out", purchases,

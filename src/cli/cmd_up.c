@@ -1,17 +1,17 @@
 /*
  * cmd_up.c: `sluice up`, the pipeline as one long-running service: a broker,
- * a collector and following extracts into the lake, supervised as children.
+ * a collector and a following extract that splits the events by event_type
+ * into the lake (one table per event type), supervised as children.
  *
  * Shutdown order is the pipeline's order, so nothing in flight is lost: the
  * collector first (it drains: every accepted event is acknowledged by the
- * broker), then the extracts (each commits its part files and offsets), then
+ * broker), then the extract (it reads up to the broker's high watermark and
+ * commits its part files with their offsets), then
  * the broker (flushes its log). A second `sluice up` on the same directories
- * resumes: the broker recovers its log and the extracts continue from the
- * offsets of their last commit.
+ * resumes: the broker recovers its log and the extract continues from the
+ * offsets of its last commit.
  */
-#include <errno.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +25,7 @@
 static const struct opt_cmd up_cmd = {
     "up",
     "sluice up [--kafka H:P] [--http H:P] [--data DIR] [--lake DIR] [--topic T]",
-    "run broker, collector and following extracts until interrupted",
+    "run broker, collector and a following extract until interrupted",
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -65,31 +65,19 @@ int cmd_up(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    char purchases[4096];
-    snprintf(purchases, sizeof purchases, "%s/purchases", lake);
     char *broker_argv[] = { "broker", "--listen", (char *)kafka, "--data", (char *)data, NULL };
     char *collect_argv[] = { "collect", "--listen", (char *)http, "-b", (char *)kafka,
                              "--topic", (char *)topic, NULL };
-    char *split_argv[] = { "extract", "-b", (char *)kafka, "-t", (char *)topic, "--out",
-                           (char *)lake, "--split-by", "event_type", "--follow", "--mode",
-                           "append", NULL };
-    char *purch_argv[] = { "extract", "-b", (char *)kafka, "-t", (char *)topic, "--out",
-                           purchases, "--where", "event_type = 'purchase_sword'", "--follow",
-                           "--mode", "append", NULL };
+    char *extract_argv[] = { "extract", "-b", (char *)kafka, "-t", (char *)topic, "--out",
+                             (char *)lake, "--split-by", "event_type", "--follow", NULL };
     /* Start order is upstream first; stop order (below) is the reverse. */
-    struct proc procs[4] = { { .name = "broker" }, { .name = "collect" },
-                             { .name = "extract (split by event_type)" },
-                             { .name = "extract (purchases)" } };
-    char *const *argvs[4] = { broker_argv, collect_argv, split_argv, purch_argv };
+    enum { NPROCS = 3 };
+    struct proc procs[NPROCS] = { { .name = "broker" }, { .name = "collect" },
+                                  { .name = "extract" } };
+    char *const *argvs[NPROCS] = { broker_argv, collect_argv, extract_argv };
     int started = 0, status = 0;
 
-    /* Both extracts write under the lake; create it first so that neither
-     * takes the other's table directory for its own new output. */
-    if (mkdir(lake, 0777) < 0 && errno != EEXIST) {
-        sl_fail_errno(&err, SL_EIO, "cannot create lake directory '%s'", lake);
-        return cmd_fail("up", &err);
-    }
-    for (; started < 4 && !stop_requested; started++) {
+    for (; started < NPROCS && !stop_requested; started++) {
         if (proc_spawn_self(&procs[started], argvs[started], NULL, &err) != SL_OK)
             break;
         int port = started == 0 ? kport : started == 1 ? hport : 0;
@@ -97,7 +85,7 @@ int cmd_up(int argc, char **argv)
             started++;
             break;
         }
-        /* A following extract needs its topic; it must not depend on the
+        /* The following extract needs its topic; it must not depend on the
          * first event having created it. */
         if (started == 0) {
             char *topic_argv[] = { "topics", "-b", (char *)kafka, "--create", "--topic",
@@ -109,13 +97,13 @@ int cmd_up(int argc, char **argv)
             }
         }
     }
-    if (started == 4 && !err.code) {
+    if (started == NPROCS && !err.code) {
         printf("sluice up: broker on %s (data %s), collector on http://%s/ (topic %s),\n"
-               "           extracts following into %s/ -- Ctrl-C stops it all\n",
+               "           extract following into %s/<event_type> -- Ctrl-C stops it all\n",
                kafka, data, http, topic, lake);
         fflush(stdout);
         while (!stop_requested) {
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < NPROCS; i++)
                 if (proc_exited(&procs[i])) {
                     sl_fail(&err, SL_EIO, "%s exited unexpectedly; stopping", procs[i].name);
                     stop_requested = 1;
@@ -124,9 +112,9 @@ int cmd_up(int argc, char **argv)
             nanosleep(&ts, NULL);
         }
     }
-    /* collect drains, extracts commit, the broker flushes last. */
-    static const int order[4] = { 1, 2, 3, 0 };
-    for (int k = 0; k < 4; k++) {
+    /* collect drains, extract commits, the broker flushes last. */
+    static const int order[NPROCS] = { 1, 2, 0 };
+    for (int k = 0; k < NPROCS; k++) {
         int i = order[k];
         if (i >= started)
             continue;

@@ -525,6 +525,45 @@ static bool stopped(const struct job *job)
     return job->conf->stop && *job->conf->stop;
 }
 
+/*
+ * A stop request in --follow mode is a graceful shutdown: read on up to the
+ * high watermarks the broker reports when the stop arrives, so that what the
+ * pipeline acknowledged upstream is in the last commit (sluice up relies on
+ * this). Returns true once every partition is read that far, the watermarks
+ * cannot be had, or DRAIN_MS have passed; the first call fetches them.
+ */
+#define DRAIN_MS 10000
+
+static bool drained(struct job *job, struct kclient_consumer *cons, int64_t **drain_to,
+                    int64_t *deadline)
+{
+    int32_t np = kclient_consumer_partitions(cons);
+    if (!*drain_to) {
+        *drain_to = sl_xcalloc((size_t)np + 1, sizeof **drain_to); /* owned by caller */
+        *deadline = sl_clock_mono_ms() + DRAIN_MS;
+        for (int32_t p = 0; p < np; p++) {
+            int64_t low, high;
+            struct sl_error qerr = { 0 };
+            if (kclient_consumer_query_watermarks(cons, p, &low, &high, 2000, &qerr) != SL_OK) {
+                sl_warn("extract: stopping without draining: %s", qerr.msg);
+                return true;
+            }
+            /* nothing to wait for where the partition is empty */
+            (*drain_to)[p] = high > low ? high : -1;
+        }
+    }
+    if (sl_clock_mono_ms() >= *deadline) {
+        sl_warn("extract: stopping before reaching the high watermark (after %d ms)", DRAIN_MS);
+        return true;
+    }
+    for (int32_t p = 0; p < np; p++) {
+        int64_t next = p < job->npart ? job->next_off[p] : -1;
+        if ((*drain_to)[p] >= 0 && next < (*drain_to)[p])
+            return false;
+    }
+    return true;
+}
+
 static bool at_limit(const struct worker *w)
 {
     return w->job->conf->max_records > 0 && w->counts.read >= w->job->conf->max_records;
@@ -746,7 +785,12 @@ static int run_kafka(struct job *job)
         kclient_consumer_free(cons);
         return rc;
     }
-    while (rc == SL_OK && !stopped(job) && !at_limit(w)) {
+    int64_t *drain_to = NULL; /* owned: per partition, the high watermark at stop */
+    int64_t drain_deadline = 0;
+    while (rc == SL_OK && !at_limit(w)) {
+        if (stopped(job) && (!conf->follow ||
+                             drained(job, cons, &drain_to, &drain_deadline)))
+            break;
         struct kclient_msg msg;
         int r = kclient_consumer_next(cons, &msg, 100, job->err);
         if (r == 0)
@@ -763,6 +807,7 @@ static int run_kafka(struct job *job)
         process(w, msg.value, msg.partition, msg.offset, msg.timestamp_ms >= 0 ? msg.timestamp_ms : -1);
         rc = tick(w, false);
     }
+    free(drain_to);
     kclient_consumer_free(cons);
     return rc;
 }

@@ -100,19 +100,28 @@ static int lookup_partitions(struct kclient_consumer *cons, const char *bootstra
     }
 }
 
+/* Ask the broker for partition id's [low, high) watermarks now. */
+static int query_watermarks(struct kclient_consumer *cons, int32_t id, int64_t *low,
+                            int64_t *high, int timeout_ms, struct sl_error *err)
+{
+    rd_kafka_resp_err_t rkerr =
+        rd_kafka_query_watermark_offsets(cons->rk, cons->topic, id, low, high, timeout_ms);
+    if (rkerr) {
+        char what[512];
+        snprintf(what, sizeof what, "cannot get the offsets of '%s' partition %d", cons->topic,
+                 (int)id);
+        return fail_rd(cons, err, rkerr, what);
+    }
+    return SL_OK;
+}
+
 static int start_partition(struct kclient_consumer *cons, int32_t id, int64_t start,
                            int timeout_ms, struct sl_error *err)
 {
     struct part *part = &cons->parts[id];
     if (cons->stop_at_end) {
-        rd_kafka_resp_err_t rkerr = rd_kafka_query_watermark_offsets(
-            cons->rk, cons->topic, id, &part->low, &part->high, timeout_ms);
-        if (rkerr) {
-            char what[512];
-            snprintf(what, sizeof what, "cannot get the offsets of '%s' partition %d",
-                     cons->topic, (int)id);
-            return fail_rd(cons, err, rkerr, what);
-        }
+        if (query_watermarks(cons, id, &part->low, &part->high, timeout_ms, err) != SL_OK)
+            return SL_EIO;
         int64_t first = start == KCLIENT_OFFSET_BEGINNING ? part->low
                         : start == KCLIENT_OFFSET_END     ? part->high
                         : start < part->low               ? part->low
@@ -126,14 +135,8 @@ static int start_partition(struct kclient_consumer *cons, int32_t id, int64_t st
         /* Resolve "end" now rather than when librdkafka's fetcher gets to it,
          * so that every message produced after _new() returns is read. */
         int64_t low, high;
-        rd_kafka_resp_err_t rkerr = rd_kafka_query_watermark_offsets(
-            cons->rk, cons->topic, id, &low, &high, timeout_ms);
-        if (rkerr) {
-            char what[512];
-            snprintf(what, sizeof what, "cannot get the offsets of '%s' partition %d",
-                     cons->topic, (int)id);
-            return fail_rd(cons, err, rkerr, what);
-        }
+        if (query_watermarks(cons, id, &low, &high, timeout_ms, err) != SL_OK)
+            return SL_EIO;
         start = high;
     }
     if (rd_kafka_consume_start_queue(cons->rkt, id, start, cons->queue) == -1) {
@@ -319,6 +322,16 @@ int kclient_consumer_watermarks(const struct kclient_consumer *cons, int32_t par
     *low = cons->parts[partition].low;
     *high = cons->parts[partition].high;
     return SL_OK;
+}
+
+int kclient_consumer_query_watermarks(struct kclient_consumer *cons, int32_t partition,
+                                      int64_t *low, int64_t *high, int timeout_ms,
+                                      struct sl_error *err)
+{
+    if (partition < 0 || partition >= cons->n_parts)
+        return sl_fail(err, SL_ENOTFOUND, "partition %d of '%s' is not being read",
+                       (int)partition, cons->topic);
+    return query_watermarks(cons, partition, low, high, timeout_ms, err);
 }
 
 int kclient_consume(const struct kclient_consumer_conf *conf, kclient_msg_fn *fn,

@@ -170,6 +170,15 @@ int kclient_consumer_watermarks(const struct kclient_consumer *cons, int32_t par
                                 int64_t *low, int64_t *high);
 
 /*
+ * Ask the broker now for the [low, high) watermarks of `partition` (any
+ * partition of the topic). Used to drain a following reader up to what the
+ * broker holds at shutdown. Blocks up to timeout_ms; SL_OK or an error.
+ */
+int kclient_consumer_query_watermarks(struct kclient_consumer *cons, int32_t partition,
+                                      int64_t *low, int64_t *high, int timeout_ms,
+                                      struct sl_error *err);
+
+/*
  * Callback form of the loop above: call fn for each message until done.
  * fn returns 0 to go on or a non-zero value to stop early (which is then
  * returned). `*stop` (optional) is polled about every 100 ms, so a signal

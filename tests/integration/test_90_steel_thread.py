@@ -1,6 +1,7 @@
 """The week-12 handout end to end with the real tools: ab -> sluice collect
 -> sluice broker -> (kcat watching the topic) -> sluice extract -> sluice sql;
-then `sluice demo` and `sluice up` (stop, restart, nothing lost or doubled)."""
+then `sluice demo` and `sluice up` (stop, restart, nothing lost or doubled:
+its extract drains to the broker's high watermark when stopped)."""
 import csv
 import io
 import json
@@ -151,7 +152,7 @@ def test_up_stops_gracefully_and_resumes_without_loss(tmp_path):
         raise
     stop_up(proc)
     lake = tmp_path / "lake"
-    assert sql(lake, "select count(*) as n from purchases")[0]["n"] == "7"
+    assert sql(lake, "select count(*) as n from purchase_sword")[0]["n"] == "7"
 
     proc = start_up(tmp_path, kport, hport, log)
     try:
@@ -161,6 +162,6 @@ def test_up_stops_gracefully_and_resumes_without_loss(tmp_path):
         proc.kill()
         raise
     stop_up(proc)
-    rows = sql(lake, "select Host, count(*) as n from purchases group by Host order by Host")
+    rows = sql(lake, "select Host, count(*) as n from purchase_sword group by Host order by Host")
     assert rows == [{"Host": "user1.comcast.com", "n": "7"}, {"Host": "user2.att.com", "n": "5"}]
     assert sql(lake, "select count(*) as n from \"default\"")[0]["n"] == "7"
