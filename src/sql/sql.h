@@ -105,6 +105,9 @@ void sql_out_begin(struct sql_out *out, size_t ncols, const char *const *names);
 int sql_out_row(struct sql_out *out, const struct sql_cell *cells, struct sl_error *err);
 /* Finish the result: print buffered modes, flush to fp. SL_OK or SL_EIO. */
 int sql_out_end(struct sql_out *out, struct sl_error *err);
+/* Forget the current result without printing what is buffered (rows already
+ * streamed in CSV/JSON mode stay printed). */
+void sql_out_discard(struct sql_out *out);
 /* Write buf to fp now (no-op with fp NULL). SL_OK or SL_EIO. */
 int sql_out_flush(struct sql_out *out, struct sl_error *err);
 

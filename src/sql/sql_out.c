@@ -551,6 +551,11 @@ int sql_out_row(struct sql_out *out, const struct sql_cell *cells, struct sl_err
     return SL_OK;
 }
 
+void sql_out_discard(struct sql_out *out)
+{
+    drop_result(out);
+}
+
 int sql_out_end(struct sql_out *out, struct sl_error *err)
 {
     int rc = SL_OK;

@@ -1441,6 +1441,57 @@ static void cursor_free(struct cursor *cur)
     free(cur);
 }
 
+/* A row handler: SL_OK to go on, 1 to stop (enough rows), < 0 to fail. */
+typedef int (*row_fn)(void *ctx, const struct sql_cell *cells, struct sl_error *err);
+static int scan_run(struct ptab *t, const struct sql_agg_plan *plan, const int *cols, int ncols,
+                    bool empty, row_fn fn, void *ctx, struct sl_error *err);
+
+/* Rows in the row groups that statistics do not prune: the scan's size. */
+static int64_t rows_to_scan(const struct ptab *t, const struct cursor *cur)
+{
+    int64_t rows = 0;
+    for (size_t f = 0; f < t->nfiles; f++) {
+        const struct pq_file *pq = t->files[f].pq;
+        for (size_t rg = 0; pq && rg < pq->nrow_groups; rg++)
+            if (!prune(t, cur, f, rg))
+                rows += pq->row_groups[rg].num_rows;
+    }
+    return rows;
+}
+
+/* A filtered aggregate over at least this many rows decodes on the scanner
+ * threads (both cores), grouping the rows that pass here, in table order. */
+#define THREAD_MIN_ROWS 2000000
+
+struct agg_ctx {
+    const struct sql_agg_plan *plan;
+    struct agg_tab *a;
+    uint8_t **key;     /* the caller's key buffer (grown here) */
+    size_t *key_cap;
+    const int *ci;     /* aggregate k -> its cell, or -1 (count(*)) */
+};
+
+static int agg_row(void *ctx, const struct sql_cell *cells, struct sl_error *err)
+{
+    (void)err;
+    struct agg_ctx *x = ctx;
+    const struct sql_agg_plan *plan = x->plan;
+    static const struct sql_cell none = { .kind = SQL_NULL };
+    size_t kn = 0;
+    for (int k = 0; k < plan->nkeys; k++) {
+        if (kn + 9 + cells[k].len > *x->key_cap) {
+            *x->key_cap = 2 * (kn + 9 + cells[k].len);
+            *x->key = sl_xrealloc(*x->key, *x->key_cap);
+        }
+        kn += key_encode(*x->key + kn, &cells[k]);
+    }
+    size_t g = plan->nkeys ? agg_group(x->a, *x->key, kn) : 0;
+    struct agg_acc *acc = x->a->acc + g * x->a->naggs;
+    for (int k = 0; k < plan->naggs; k++)
+        acc_update(&acc[k], plan->aggs[k].fn, x->ci[k] >= 0 ? &cells[x->ci[k]] : &none);
+    return SL_OK;
+}
+
 int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
                        sqlite3_stmt *insert, struct sl_error *err)
 {
@@ -1489,6 +1540,24 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
         for (int k = 0; k < plan->naggs; k++)
             a.acc[k].cnt = rows;
         cur->empty = true;
+    }
+    bool early_fail = false;
+    if (plan->ncons > 0 && !cur->empty && rows_to_scan(t, cur) >= THREAD_MIN_ROWS) {
+        int cols[SQL_AGG_KEYS_MAX + SQL_AGG_FUNCS_MAX], ci[SQL_AGG_FUNCS_MAX], ncells = 0;
+        for (int k = 0; k < plan->nkeys; k++)
+            cols[ncells++] = plan->keys[k];
+        for (int k = 0; k < plan->naggs; k++) {
+            ci[k] = plan->aggs[k].col >= 0 ? ncells : -1;
+            if (plan->aggs[k].col >= 0)
+                cols[ncells++] = plan->aggs[k].col;
+        }
+        struct agg_ctx x = { plan, &a, &key, &key_cap, ci };
+        int r = ncells > 0 ? scan_run(t, plan, cols, ncells, false, agg_row, &x, err) : 1;
+        if (r == SL_OK)
+            cur->empty = true; /* done: skip the loop below */
+        else if (r < 0)
+            early_fail = cur->empty = true;
+        /* r == 1: no threads; the loop below does it */
     }
     if (!cur->empty)
         rc = advance(cur);
@@ -1556,7 +1625,7 @@ int sql_vtab_aggregate(struct sql_session *s, const struct sql_agg_plan *plan,
     }
     free(key);
     free(gidx);
-    int ret = SL_OK;
+    int ret = early_fail ? SL_ECORRUPT : SL_OK;
     if (rc != SQLITE_OK) {
         ret = sl_fail(err, SL_ECORRUPT, "%s", t->base.zErrMsg ? t->base.zErrMsg : "scan failed");
         sqlite3_free(t->base.zErrMsg);
@@ -1795,15 +1864,16 @@ static struct chunk *scanner_pop(struct scanner *sc)
     return c;
 }
 
-int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const int *cols,
-                  const char *const *names, int ncols, int64_t limit, int64_t offset,
-                  struct sql_out *out, struct sl_error *err)
+
+/*
+ * Run plan over table t on the scanner threads, calling fn(ctx, cells) for
+ * each selected row (cells of cols[0..ncols)) in table order on this thread.
+ * Returns SL_OK, 1 when the plan cannot run exactly or no thread could be
+ * started (nothing was called then), or an error.
+ */
+static int scan_run(struct ptab *t, const struct sql_agg_plan *plan, const int *cols, int ncols,
+                    bool empty, row_fn fn, void *ctx, struct sl_error *err)
 {
-    if (plan->table < 0 || (size_t)plan->table >= s->tables.n || !s->vtabs[plan->table])
-        return 1;
-    struct ptab *t = s->vtabs[plan->table];
-    if (t->bad)
-        return sl_fail(err, SL_ECORRUPT, "%s", t->bad);
     size_t nunits = 0;
     for (size_t f = 0; f < t->nfiles; f++)
         nunits += t->files[f].pq ? t->files[f].pq->nrow_groups : 0;
@@ -1831,7 +1901,7 @@ int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const 
             need_slot(cur, cols[k]);
         for (int k = 0; k < ncols; k++) /* the same in every cursor */
             slot[k] = cur->slot_of[cols[k]];
-        if (limit == 0)
+        if (empty)
             cur->empty = true;
         sc[w] = (struct scanner){ .cur = cur, .t = t, .ncols = ncols, .slot = slot,
                                   .units = (const size_t(*)[2])units, .nunits = nunits,
@@ -1845,10 +1915,8 @@ int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const 
         else
             started++;
     }
-    if (ret == SL_OK)
-        sql_out_begin(out, (size_t)ncols, names);
-    int64_t skip = offset, left = limit;
-    for (size_t u = 0; ret == SL_OK && left != 0 && u < nunits; u++) {
+    bool enough = false;
+    for (size_t u = 0; ret == SL_OK && !enough && u < nunits; u++) {
         struct scanner *w = &sc[u % (size_t)nth];
         for (;;) {
             struct chunk *c = scanner_pop(w);
@@ -1857,20 +1925,18 @@ int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const 
                               t->files[units[u][0]].path);
                 break;
             }
-            for (size_t r = 0; r < c->nrows && ret == SL_OK && left != 0; r++) {
-                if (skip > 0) {
-                    skip--;
-                    continue;
-                }
-                ret = sql_out_row(out, c->cells + r * (size_t)ncols, err);
-                if (left > 0)
-                    left--;
+            for (size_t r = 0; r < c->nrows && ret == SL_OK && !enough; r++) {
+                int rc = fn(ctx, c->cells + r * (size_t)ncols, err);
+                if (rc == 1)
+                    enough = true;
+                else
+                    ret = rc;
             }
             if (ret == SL_OK && c->failed)
                 ret = sl_fail(err, SL_ECORRUPT, "%s", c->msg);
             bool end = c->unit_end;
             chunk_free(c);
-            if (end || ret != SL_OK || left == 0)
+            if (end || ret != SL_OK || enough)
                 break;
         }
     }
@@ -1898,14 +1964,43 @@ int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const 
     }
     free(slot);
     free(units);
-    if (ret == 1)
-        return 1;
-    if (ret == SL_OK) {
-        ret = sql_out_end(out, err);
-    } else {
-        struct sl_error ignored = { 0 };
-        sql_out_end(out, &ignored);
+    return ret;
+}
+
+struct print_ctx {
+    struct sql_out *out;
+    int64_t skip, left; /* OFFSET still to skip; LIMIT left (-1: none) */
+};
+
+static int print_row(void *ctx, const struct sql_cell *cells, struct sl_error *err)
+{
+    struct print_ctx *p = ctx;
+    if (p->skip > 0) {
+        p->skip--;
+        return SL_OK;
     }
+    int rc = sql_out_row(p->out, cells, err);
+    if (rc == SL_OK && p->left > 0 && --p->left == 0)
+        return 1;
+    return rc;
+}
+
+int sql_vtab_scan(struct sql_session *s, const struct sql_agg_plan *plan, const int *cols,
+                  const char *const *names, int ncols, int64_t limit, int64_t offset,
+                  struct sql_out *out, struct sl_error *err)
+{
+    if (plan->table < 0 || (size_t)plan->table >= s->tables.n || !s->vtabs[plan->table])
+        return 1;
+    struct ptab *t = s->vtabs[plan->table];
+    if (t->bad)
+        return sl_fail(err, SL_ECORRUPT, "%s", t->bad);
+    struct print_ctx pc = { out, offset, limit };
+    sql_out_begin(out, (size_t)ncols, names);
+    int ret = scan_run(t, plan, cols, ncols, limit == 0, print_row, &pc, err);
+    if (ret == SL_OK)
+        ret = sql_out_end(out, err);
+    else
+        sql_out_discard(out); /* declined (1) or failed: print nothing of it */
     return ret;
 }
 
