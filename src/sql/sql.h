@@ -20,7 +20,9 @@
  * (declared BOOLEAN), timestamp -> TEXT 'YYYY-MM-DD HH:MM:SS.mmm' UTC
  * (declared TIMESTAMP_TEXT), date -> TEXT 'YYYY-MM-DD' (declared DATE_TEXT).
  *
- * Threads: every object here belongs to one thread at a time.
+ * Threads: every object here belongs to one thread at a time. Inside
+ * sql_session_exec() a pushed-down scan may decode on two worker threads of
+ * its own, joined before the statement returns (docs/internals/sql.md).
  */
 #ifndef SQL_H
 #define SQL_H
