@@ -2,7 +2,8 @@
  * sql_lake.c: finding tables in the lake, and `sluice ls`.
  *
  * A lake is a directory; every directory directly under it that holds
- * Parquet files is a table named after the directory, the layout `sluice
+ * Parquet files is a table named after the directory (`_corrupt` too; not
+ * dot-names or `_temporary`), the layout `sluice
  * extract` writes and Spark's `df.write.parquet(dir)` too. A table's part
  * files are the regular files below its directory, recursively (Hive-style
  * `key=value/` partition directories are walked, their values not turned
@@ -213,7 +214,10 @@ int sql_lake_scan(const char *dir, struct sql_tables *tables, struct sl_error *e
     struct names subdirs = { 0 };
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (hidden(e->d_name))
+        /* Unlike inside a table, `_` names are tables here: extract's
+         * `_corrupt` table must be queryable. Spark's in-progress
+         * `_temporary` and dot-names (extract's pending versions) are not. */
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "_temporary") == 0)
             continue;
         char *p = join(dir, e->d_name);
         struct stat st;

@@ -197,6 +197,18 @@ def test_tables_written_by_sluice_extract_read_back(tmp_path):
     assert json_rows(p) == [{"Host": "user1.comcast.com", "c": 50, "s": sum(range(1, 100, 2))}]
 
 
+def test_extracts_corrupt_table_is_a_lake_table(tmp_path):
+    nd = tmp_path / "ev.ndjson"
+    nd.write_text('{"event_type": "default", "Host": "a"}\nnot json at all\n[1, 2]\n')
+    run([SLUICE, "extract", "--input", str(nd), "-o", str(tmp_path / "lake"),
+         "--split-by", "event_type"])
+    p = run([SLUICE, "sql", "--lake", str(tmp_path / "lake"), "--json",
+             "select count(*) c from _corrupt"])
+    assert json_rows(p) == [{"c": 2}]
+    p = run([SLUICE, "sql", "--lake", str(tmp_path / "lake"), ".tables"])
+    assert "_corrupt" in p.stdout and "default" in p.stdout
+
+
 def shell_session(lake, lines, timeout=20):
     """Drive the interactive shell on a pseudo-terminal; return its output."""
     pid, fd = pty.fork()
