@@ -101,3 +101,17 @@ int kclient_err_code(rd_kafka_resp_err_t rkerr)
         return SL_EIO;
     }
 }
+
+void kclient_msg_fill(struct kclient_msg *msg, const rd_kafka_message_t *rkm, const char *topic)
+{
+    msg->value = sl_slice_make(rkm->payload, rkm->len);
+    msg->key = sl_slice_make(rkm->key, rkm->key_len);
+    msg->topic = topic;
+    msg->partition = rkm->partition;
+    msg->offset = rkm->offset;
+    rd_kafka_timestamp_type_t tstype = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+    msg->timestamp_ms = rd_kafka_message_timestamp(rkm, &tstype);
+    msg->ts_type = tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME       ? KCLIENT_TS_CREATE
+                   : tstype == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? KCLIENT_TS_APPEND
+                                                                  : KCLIENT_TS_NONE;
+}

@@ -294,16 +294,7 @@ int kclient_consumer_next(struct kclient_consumer *cons, struct kclient_msg *msg
             mark_done(cons, part);
         cons->held = rkm;
         cons->returned++;
-        msg->value = sl_slice_make(rkm->payload, rkm->len);
-        msg->key = sl_slice_make(rkm->key, rkm->key_len);
-        msg->topic = cons->topic;
-        msg->partition = id;
-        msg->offset = rkm->offset;
-        rd_kafka_timestamp_type_t tstype = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
-        msg->timestamp_ms = rd_kafka_message_timestamp(rkm, &tstype);
-        msg->ts_type = tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME      ? KCLIENT_TS_CREATE
-                       : tstype == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? KCLIENT_TS_APPEND
-                                                                      : KCLIENT_TS_NONE;
+        kclient_msg_fill(msg, rkm, cons->topic);
         return 1;
     }
 }

@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "base/err.h"
+#include "kclient/kclient.h"
 
 /*
  * A new configuration with bootstrap.servers set and librdkafka's logging
@@ -32,5 +33,8 @@ rd_kafka_t *kclient_rk_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, struct s
  * partition, SL_EEXIST for topic-exists, SL_EUSAGE for invalid arguments,
  * SL_EIO for everything else. */
 int kclient_err_code(rd_kafka_resp_err_t rkerr);
+
+/* Fill msg from a librdkafka message of `topic` (borrowed: msg points into rkm). */
+void kclient_msg_fill(struct kclient_msg *msg, const rd_kafka_message_t *rkm, const char *topic);
 
 #endif
