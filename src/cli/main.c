@@ -33,7 +33,7 @@ static const struct cmd cmds[] = {
     { "sql", cmd_sql, "SQL over the lake's Parquet tables, or an interactive shell" },
     { "ls", cmd_ls, "list a lake path with sizes, rows and times" },
     { "demo", cmd_demo, "run the whole pipeline on a temporary directory, stage by stage" },
-    { "up", cmd_up, "run broker, collector and following extracts until interrupted" },
+    { "up", cmd_up, "run broker, collector and a following extract until interrupted" },
     { NULL, NULL, NULL },
 };
 
