@@ -75,9 +75,6 @@ int cmd_collect(int argc, char **argv)
         return npos == -1 ? 0 : 2;
     }
     int rc = 2;
-    const char **propv = sl_xcalloc((size_t)props.n + 1, sizeof *propv);
-    for (int i = 0; i < props.n; i++)
-        propv[i] = props.items[i];
     if (npos > 0) {
         opt_usage_error(&cmd, "unexpected argument '%s'", argv[1]);
         goto out;
@@ -99,7 +96,7 @@ int cmd_collect(int argc, char **argv)
         .routes_path = routes,
         .producer = { .bootstrap = cmd_bootstrap(bootstrap), .topic = topic, .acks = acks,
                       .timeout_ms = (int)timeout_ms, .linger_ms = (int)linger_ms,
-                      .max_inflight = max_inflight, .props = propv },
+                      .max_inflight = max_inflight, .props = props.items },
         .server_fields = server_fields,
         .max_head_bytes = (size_t)max_head,
         .max_body_bytes = (size_t)max_body,
@@ -133,7 +130,6 @@ int cmd_collect(int argc, char **argv)
     collect_free(c);
     sl_info("collect: stopped");
 out:
-    free(propv);
     opt_list_release(&props);
     return rc;
 }

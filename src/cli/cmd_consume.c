@@ -85,14 +85,6 @@ static int consume_group(const struct kclient_group_conf *conf, const char *form
     return crc != SL_OK ? cmd_fail("consume", &cerr) : 0;
 }
 
-static const char **props_argv(const struct opt_list *props)
-{
-    const char **v = sl_xcalloc((size_t)props->n + 1, sizeof *v);
-    if (props->n)
-        memcpy(v, props->items, (size_t)props->n * sizeof *v);
-    return v;
-}
-
 /* "beginning"/"earliest", "end"/"latest" or an offset >= 0. */
 static int parse_offset(const char *s, int64_t *out)
 {
@@ -148,7 +140,6 @@ int cmd_consume(int argc, char **argv)
         return npos == -1 ? 0 : 2;
     }
     int rc = 2;
-    const char **propv = NULL;
     struct kclient_consumer *cons = NULL;
     struct sl_buf out;
     sl_buf_init(&out, 0);
@@ -186,7 +177,6 @@ int cmd_consume(int argc, char **argv)
         opt_usage_error(&cmd, "%s", err.msg);
         goto out;
     }
-    propv = props_argv(&props);
     if (group) {
         if (!*group || partition != KCLIENT_PARTITION_ALL || start >= 0) {
             rc = opt_usage_error(&cmd, !*group ? "-G wants a group id"
@@ -200,7 +190,7 @@ int cmd_consume(int argc, char **argv)
             .start = start,
             .stop_at_end = exit_at_end,
             .max_messages = count,
-            .props = propv,
+            .props = props.items,
         };
         rc = consume_group(&gconf, format, &out);
         goto out;
@@ -213,7 +203,7 @@ int cmd_consume(int argc, char **argv)
         .start = start,
         .stop_at_end = exit_at_end,
         .max_messages = count,
-        .props = propv,
+        .props = props.items,
     };
     cons = kclient_consumer_new(&conf, &err);
     if (!cons) {
@@ -254,7 +244,6 @@ int cmd_consume(int argc, char **argv)
 out:
     kclient_consumer_free(cons);
     sl_buf_release(&out);
-    free(propv);
     opt_list_release(&props);
     return rc;
 }

@@ -21,14 +21,6 @@ static const struct opt_cmd cmd = {
     "list consumer groups: members, assignments, committed offsets and lag",
 };
 
-static const char **props_argv(const struct opt_list *props)
-{
-    const char **v = sl_xcalloc((size_t)props->n + 1, sizeof *v);
-    if (props->n)
-        memcpy(v, props->items, (size_t)props->n * sizeof *v);
-    return v;
-}
-
 /* The member the partition is assigned to, or "-". */
 static const char *owner(const struct kclient_group_info *g, const char *topic, int32_t part)
 {
@@ -95,12 +87,11 @@ int cmd_groups(int argc, char **argv)
         opt_list_release(&props);
         return opt_usage_error(&cmd, "unexpected argument '%s'", argv[1]);
     }
-    const char **propv = props_argv(&props);
     struct kclient_group_info *groups = NULL;
     int n = 0, rc = 0;
     struct sl_error err = {0};
     if (kclient_groups_describe(cmd_bootstrap(bootstrap ? bootstrap : bootstrap_server), group,
-                                propv, 0, &groups, &n, &err) != SL_OK) {
+                                props.items, 0, &groups, &n, &err) != SL_OK) {
         rc =
             err.code == SL_EUSAGE ? opt_usage_error(&cmd, "%s", err.msg) : cmd_fail("groups", &err);
     } else {
@@ -112,7 +103,6 @@ int cmd_groups(int argc, char **argv)
         }
     }
     kclient_groups_free(groups, n);
-    free(propv);
     opt_list_release(&props);
     return rc;
 }

@@ -22,14 +22,6 @@ static const struct opt_cmd cmd = {
     "write one message per line of standard input to a topic",
 };
 
-static const char **props_argv(const struct opt_list *props)
-{
-    const char **v = sl_xcalloc((size_t)props->n + 1, sizeof *v);
-    if (props->n)
-        memcpy(v, props->items, (size_t)props->n * sizeof *v);
-    return v;
-}
-
 /* Split line at the first delim into key and value; no delim: no key. */
 static void split_key(const char *line, size_t len, const char *delim, struct sl_slice *key,
                       struct sl_slice *value)
@@ -77,7 +69,6 @@ int cmd_produce(int argc, char **argv)
         return npos == -1 ? 0 : 2;
     }
     int rc = 2;
-    const char **propv = NULL;
     char *line = NULL;
     struct kclient_producer *prod = NULL;
     if (npos > 0) {
@@ -100,7 +91,6 @@ int cmd_produce(int argc, char **argv)
         opt_usage_error(&cmd, "-K wants a non-empty delimiter");
         goto out;
     }
-    propv = props_argv(&props);
 
     struct sl_error err = { 0 };
     struct kclient_producer_conf conf = {
@@ -108,7 +98,7 @@ int cmd_produce(int argc, char **argv)
                                    : bootstrap_server ? bootstrap_server
                                                       : broker_list),
         .acks = acks,
-        .props = propv,
+        .props = props.items,
     };
     prod = kclient_producer_new(&conf, &err);
     if (!prod) {
@@ -152,7 +142,6 @@ int cmd_produce(int argc, char **argv)
 out:
     kclient_producer_free(prod);
     free(line);
-    free(propv);
     opt_list_release(&props);
     return rc;
 }

@@ -25,14 +25,6 @@ static const struct opt_cmd cmd = {
 };
 
 /* The -X list as the NULL-terminated array kclient takes; caller frees. */
-static const char **props_argv(const struct opt_list *props)
-{
-    const char **v = sl_xcalloc((size_t)props->n + 1, sizeof *v);
-    if (props->n)
-        memcpy(v, props->items, (size_t)props->n * sizeof *v);
-    return v;
-}
-
 static void print_ids(const char *label, const int32_t *ids, int n)
 {
     printf("\t%s: ", label);
@@ -87,7 +79,6 @@ int cmd_topics(int argc, char **argv)
         return npos == -1 ? 0 : 2;
     }
     int rc = 2;
-    const char **propv = NULL;
     if (npos > 0) {
         opt_usage_error(&cmd, "unexpected argument '%s'", argv[1]);
         goto out;
@@ -109,11 +100,10 @@ int cmd_topics(int argc, char **argv)
         opt_usage_error(&cmd, "--replication-factor must be between 1 and 32767");
         goto out;
     }
-    propv = props_argv(&props);
 
     struct sl_error err = { 0 };
     struct kclient_admin *admin =
-        kclient_admin_new(cmd_bootstrap(bootstrap ? bootstrap : bootstrap_server), propv, &err);
+        kclient_admin_new(cmd_bootstrap(bootstrap ? bootstrap : bootstrap_server), props.items, &err);
     if (!admin) {
         rc = err.code == SL_EUSAGE ? opt_usage_error(&cmd, "%s", err.msg) : cmd_fail("topics", &err);
         goto out;
@@ -146,7 +136,6 @@ int cmd_topics(int argc, char **argv)
     kclient_admin_free(admin);
     rc = r == SL_OK ? 0 : cmd_fail("topics", &err);
 out:
-    free(propv);
     opt_list_release(&props);
     return rc;
 }

@@ -77,8 +77,9 @@ static int set_value(const struct opt_cmd *cmd, const struct opt *o, const char 
     }
     case OPT_LIST: {
         struct opt_list *l = o->ptr;
-        l->items = sl_xrealloc(l->items, (size_t)(l->n + 1) * sizeof *l->items);
+        l->items = sl_xrealloc(l->items, (size_t)(l->n + 2) * sizeof *l->items);
         l->items[l->n++] = val;
+        l->items[l->n] = NULL;
         return 0;
     }
     case OPT_END:

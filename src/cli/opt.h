@@ -21,7 +21,8 @@ enum opt_kind {
 };
 
 struct opt_list {
-    const char **items; /* owned array of pointers borrowed from argv */
+    const char **items; /* owned array of pointers borrowed from argv, NULL-terminated;
+                           NULL while n == 0 */
     int n;
 };
 
