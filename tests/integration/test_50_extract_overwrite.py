@@ -39,8 +39,11 @@ def test_extract_overwrite_is_atomic_for_a_concurrent_reader(tmp_path):
     assert swaps >= 4
     assert set(counts) <= {5000, 20000}, f"reader saw a partial table: {counts}"
     assert sum(counts.values()) >= 5, counts
-    # A reader that listed the old version and opened its files after the swap
-    # can find a file gone (it then retries); it never reads a mix.
+    # A reader that opened the old version's directory just before the swap
+    # and read it after the old version was dropped (GRACE_MS later, which a
+    # loaded machine can exceed) finds a file gone, or no files at all; it
+    # then retries. It never reads a mix.
     for e in result["errors"]:
-        assert "No such file" in e or "does not exist" in e or "not found" in e.lower(), e
+        assert ("No such file" in e or "does not exist" in e or "not found" in e.lower()
+                or "No files found" in e), e
     assert not list((tmp_path / "lake").glob(".t.v-*"))
