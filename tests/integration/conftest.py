@@ -7,6 +7,8 @@ Fixtures:
               data dir; .addr is "127.0.0.1:PORT"; .kill9(), .stop(), .start()
               restart it on the same port and data dir
   node_dir    tests/node (node_modules with DuckDB, hyparquet, kafkajs)
+Helpers: free_port(), wait_port(), Server, run(), start_collect(),
+kcat_values().
 """
 import os
 import signal
@@ -115,3 +117,28 @@ def run(args, input=None, timeout=60, check=True, env=None):
         raise AssertionError(f"{args} exited {p.returncode}\nstdout:\n{p.stdout}\n"
                              f"stderr:\n{p.stderr}")
     return p
+
+
+def start_collect(tmp_path, broker, *extra):
+    """A running `sluice collect` on a free port, producing to `broker` (a
+    broker fixture or a "HOST:PORT" string); extra args are appended."""
+    addr = broker if isinstance(broker, str) else broker.addr
+    port = free_port()
+    srv = Server(["collect", "--listen", f"127.0.0.1:{port}", "-b", addr] + list(extra),
+                 port, tmp_path / f"collect-{port}.log")
+    return srv.start()
+
+
+def kcat_values(broker, topic, want, timeout=20.0):
+    """The topic's message values (bytes) read with kcat from the beginning,
+    polling until at least `want` are there."""
+    deadline = time.time() + timeout
+    lines = []
+    while time.time() < deadline:
+        p = subprocess.run(["kcat", "-C", "-b", broker.addr, "-t", topic, "-o", "beginning",
+                            "-e", "-q"], capture_output=True, timeout=30)
+        lines = [l for l in p.stdout.split(b"\n") if l]
+        if len(lines) >= want:
+            return lines
+        time.sleep(0.3)
+    raise AssertionError(f"topic {topic}: {len(lines)} of {want} messages")

@@ -10,36 +10,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SLUICE, Server, free_port, run, wait_port
+from conftest import ROOT, free_port, kcat_values, run, start_collect, wait_port
 
 GAME_API = ROOT / "bench" / "collect" / "game_api.py"
-
-
-def kcat_values(broker, topic, want, timeout=20.0):
-    """The topic's values from the beginning, once there are at least `want`."""
-    deadline = time.time() + timeout
-    lines = []
-    while time.time() < deadline:
-        p = subprocess.run(["kcat", "-C", "-b", broker.addr, "-t", topic, "-o", "beginning",
-                            "-e", "-q", "-D", "\n"],
-                           capture_output=True, timeout=30)
-        lines = [l for l in p.stdout.split(b"\n") if l]
-        if len(lines) >= want:
-            return lines
-        time.sleep(0.3)
-    raise AssertionError(f"topic {topic}: {len(lines)} of {want} messages")
-
-
-def start_collect(tmp_path, broker, *extra):
-    port = free_port()
-    srv = Server(["collect", "--listen", f"127.0.0.1:{port}", "-b", broker.addr] + list(extra),
-                 port, tmp_path / f"collect-{port}.log")
-    return srv.start()
 
 
 @pytest.fixture

@@ -2,35 +2,13 @@
 with a real broker and the events read back with kcat."""
 import json
 import re
-import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import SLUICE, Server, free_port, run
-
-
-def kcat_values(broker, topic, want, timeout=20.0):
-    deadline = time.time() + timeout
-    lines = []
-    while time.time() < deadline:
-        p = subprocess.run(["kcat", "-C", "-b", broker.addr, "-t", topic, "-o", "beginning",
-                            "-e", "-q"], capture_output=True, timeout=30)
-        lines = [l for l in p.stdout.split(b"\n") if l]
-        if len(lines) >= want:
-            return lines
-        time.sleep(0.3)
-    raise AssertionError(f"topic {topic}: {len(lines)} of {want} messages")
-
-
-def start_collect(tmp_path, broker, *extra):
-    port = free_port()
-    srv = Server(["collect", "--listen", f"127.0.0.1:{port}", "-b", broker.addr] + list(extra),
-                 port, tmp_path / f"collect-{port}.log")
-    return srv.start()
+from conftest import SLUICE, free_port, kcat_values, run, start_collect
 
 
 @pytest.fixture

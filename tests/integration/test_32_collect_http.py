@@ -3,19 +3,11 @@ each malformed-request case, the limits (400, 413, 431, 408, 503 on the
 connection limit), chunked bodies, pipelining, keep-alive, 100-continue."""
 import json
 import socket
-import subprocess
 import time
 
 import pytest
 
-from conftest import Server, free_port, run
-
-
-def start_collect(tmp_path, broker, *extra):
-    port = free_port()
-    srv = Server(["collect", "--listen", f"127.0.0.1:{port}", "-b", broker.addr] + list(extra),
-                 port, tmp_path / f"collect-{port}.log")
-    return srv.start()
+from conftest import run, start_collect
 
 
 @pytest.fixture

@@ -10,22 +10,14 @@ import subprocess
 import threading
 import time
 
-import pytest
 
-from conftest import Server, free_port
+from conftest import free_port, start_collect
 
 
 def kcat_values(broker, topic, timeout=30):
     p = subprocess.run(["kcat", "-C", "-b", broker.addr, "-t", topic, "-o", "beginning",
                         "-e", "-q"], capture_output=True, timeout=timeout)
     return [l for l in p.stdout.split(b"\n") if l]
-
-
-def start_collect(tmp_path, bootstrap, *extra):
-    port = free_port()
-    srv = Server(["collect", "--listen", f"127.0.0.1:{port}", "-b", bootstrap] + list(extra),
-                 port, tmp_path / f"collect-{port}.log")
-    return srv.start()
 
 
 def get(port, path="/purchase_a_sword", headers=None, timeout=30):
