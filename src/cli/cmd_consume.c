@@ -38,7 +38,52 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-/* -G: the same loop over a group member. */
+/* One reader's next(): kclient_consumer_next or kclient_group_consumer_next. */
+typedef int next_fn(void *src, struct kclient_msg *msg, int timeout_ms, struct sl_error *err);
+
+static int plain_next(void *src, struct kclient_msg *msg, int timeout_ms, struct sl_error *err)
+{
+    return kclient_consumer_next(src, msg, timeout_ms, err);
+}
+
+static int group_next(void *src, struct kclient_msg *msg, int timeout_ms, struct sl_error *err)
+{
+    return kclient_group_consumer_next(src, msg, timeout_ms, err);
+}
+
+/*
+ * Print messages in `format` until the reader is done, a signal, or a write
+ * error (which main.c reports, or not for EPIPE). Flushes stdout whenever
+ * the reader has nothing ready, so a follower's output is never held back.
+ * Returns 0, or < 0 with the reader's failure in err.
+ */
+static int print_loop(next_fn *next, void *src, const char *format, struct sl_buf *out,
+                      struct sl_error *err)
+{
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    while (!stop_requested) {
+        struct kclient_msg msg;
+        int r = next(src, &msg, 0, err);
+        if (r == SL_EAGAIN) {
+            if (fflush(stdout) != 0)
+                return 0;
+            r = next(src, &msg, 200, err);
+            if (r == SL_EAGAIN)
+                continue;
+        }
+        if (r <= 0)
+            return r;
+        sl_buf_reset(out);
+        kclient_format(out, format, &msg);
+        if (fwrite(out->data, 1, out->len, stdout) != out->len)
+            return 0;
+    }
+    return 0;
+}
+
+/* -G: the same loop over a group member, which commits what it printed. */
 static int consume_group(const struct kclient_group_conf *conf, const char *format,
                          struct sl_buf *out)
 {
@@ -47,35 +92,7 @@ static int consume_group(const struct kclient_group_conf *conf, const char *form
     if (!gc)
         return err.code == SL_EUSAGE ? opt_usage_error(&cmd, "%s", err.msg)
                                      : cmd_fail("consume", &err);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    int r;
-    for (;;) {
-        if (stop_requested) {
-            r = 0;
-            break;
-        }
-        struct kclient_msg msg;
-        r = kclient_group_consumer_next(gc, &msg, 0, &err);
-        if (r == SL_EAGAIN) {
-            if (fflush(stdout) != 0) {
-                r = 0;
-                break;
-            }
-            r = kclient_group_consumer_next(gc, &msg, 200, &err);
-            if (r == SL_EAGAIN)
-                continue;
-        }
-        if (r <= 0)
-            break;
-        sl_buf_reset(out);
-        kclient_format(out, format, &msg);
-        if (fwrite(out->data, 1, out->len, stdout) != out->len) {
-            r = 0;
-            break;
-        }
-    }
+    int r = print_loop(group_next, gc, format, out, &err);
     fflush(stdout);
     struct sl_error cerr = { 0 };
     int crc = kclient_group_consumer_close(gc, &cerr);
@@ -211,35 +228,7 @@ int cmd_consume(int argc, char **argv)
                                    : cmd_fail("consume", &err);
         goto out;
     }
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    int r;
-    for (;;) {
-        if (stop_requested) {
-            r = 0;
-            break;
-        }
-        struct kclient_msg msg;
-        r = kclient_consumer_next(cons, &msg, 0, &err);
-        if (r == SL_EAGAIN) {
-            if (fflush(stdout) != 0) {
-                r = 0; /* a write error: main.c reports it, or not for EPIPE */
-                break;
-            }
-            r = kclient_consumer_next(cons, &msg, 200, &err);
-            if (r == SL_EAGAIN)
-                continue;
-        }
-        if (r <= 0)
-            break;
-        sl_buf_reset(&out);
-        kclient_format(&out, format, &msg);
-        if (fwrite(out.data, 1, out.len, stdout) != out.len) {
-            r = 0;
-            break;
-        }
-    }
+    int r = print_loop(plain_next, cons, format, &out, &err);
     rc = r < 0 ? cmd_fail("consume", &err) : 0;
 out:
     kclient_consumer_free(cons);
