@@ -152,10 +152,8 @@ int cmd_consume(int argc, char **argv)
         OPT_TABLE_END,
     };
     int npos = opt_parse(&cmd, opts, argc, argv);
-    if (npos < 0) {
-        opt_list_release(&props);
+    if (npos < 0)
         return npos == -1 ? 0 : 2;
-    }
     int rc = 2;
     struct kclient_consumer *cons = NULL;
     struct sl_buf out;

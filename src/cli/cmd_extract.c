@@ -92,10 +92,8 @@ int cmd_extract(int argc, char **argv)
         OPT_TABLE_END,
     };
     int npos = opt_parse(&cmd, opts, argc, argv);
-    if (npos < 0) {
-        opt_list_release(&sets);
+    if (npos < 0)
         return npos == -1 ? 0 : 2;
-    }
     int rc = 2;
     struct extract_conf conf = { 0 };
     struct sl_error err = { 0 };

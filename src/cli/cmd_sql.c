@@ -43,10 +43,8 @@ int cmd_sql(int argc, char **argv)
         OPT_TABLE_END,
     };
     int npos = opt_parse(&sql_cmd, opts, argc, argv);
-    if (npos < 0) {
-        opt_list_release(&tables);
+    if (npos < 0)
         return npos == -1 ? 0 : 2;
-    }
     int status = 2;
     enum sql_mode mode = SQL_MODE_TABLE;
     if (csv + json + markdown + (mode_name != NULL) > 1) {

@@ -74,10 +74,8 @@ int cmd_topics(int argc, char **argv)
         OPT_TABLE_END,
     };
     int npos = opt_parse(&cmd, opts, argc, argv);
-    if (npos < 0) {
-        opt_list_release(&props);
+    if (npos < 0)
         return npos == -1 ? 0 : 2;
-    }
     int rc = 2;
     if (npos > 0) {
         opt_usage_error(&cmd, "unexpected argument '%s'", argv[1]);

@@ -170,6 +170,10 @@ int opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int argc, char 
         argv[1 + npos] = NULL;
     }
     free(pos);
+    if (rc != 0) /* the caller returns at once: nothing of a failed parse to keep */
+        for (const struct opt *o = opts; o->kind != OPT_END; o++)
+            if (o->kind == OPT_LIST)
+                opt_list_release(o->ptr);
     if (rc == -1)
         return -1;
     if (rc != 0)

@@ -46,7 +46,8 @@ struct opt_cmd {
 /*
  * Parse argv[1..argc). Returns the number of positional arguments (now at
  * argv[1..n]) or -1 after --help was printed (exit 0) or -2 after a usage
- * error was printed as one line on stderr (exit 2).
+ * error was printed as one line on stderr (exit 2). On -1 and -2 the
+ * OPT_LIST values are already released.
  */
 int opt_parse(const struct opt_cmd *cmd, const struct opt *opts, int argc, char **argv);
 
