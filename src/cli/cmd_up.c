@@ -81,7 +81,8 @@ int cmd_up(int argc, char **argv)
         if (proc_spawn_self(&procs[started], argvs[started], NULL, &err) != SL_OK)
             break;
         int port = started == 0 ? kport : started == 1 ? hport : 0;
-        if (port && proc_wait_port(&procs[started], port, 10000, &err) != SL_OK) {
+        if ((port && proc_wait_port(&procs[started], port, 10000, &err) != SL_OK) ||
+            proc_wait_catches_sigterm(&procs[started], 10000, &err) != SL_OK) {
             started++;
             break;
         }

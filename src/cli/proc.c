@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -121,6 +122,36 @@ int proc_wait_port(struct proc *proc, int port, int timeout_ms, struct sl_error 
     }
     return sl_fail(err, SL_EIO, "%s is not listening on port %d after %d ms", proc->name, port,
                    timeout_ms);
+}
+
+static bool catches_sigterm(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    unsigned long long mask = 0;
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = sscanf(line, "SigCgt: %llx", &mask) == 1;
+    fclose(f);
+    return found && (mask & (1ull << (SIGTERM - 1)));
+}
+
+int proc_wait_catches_sigterm(struct proc *proc, int timeout_ms, struct sl_error *err)
+{
+    int64_t deadline = sl_clock_mono_ms() + timeout_ms;
+    while (!catches_sigterm(proc->pid)) {
+        if (proc_exited(proc))
+            return sl_fail(err, SL_EIO, "%s exited while starting", proc->name);
+        if (sl_clock_mono_ms() >= deadline)
+            return sl_fail(err, SL_EIO, "%s did not start within %d ms", proc->name,
+                           timeout_ms);
+        struct timespec ts = { 0, 2 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    return SL_OK;
 }
 
 int proc_stop(struct proc *proc, int grace_ms)

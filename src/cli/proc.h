@@ -33,6 +33,14 @@ int proc_run_self(char *const argv[], struct sl_error *err);
 /* Wait until 127.0.0.1:port accepts a connection, the child dies, or timeout. */
 int proc_wait_port(struct proc *proc, int port, int timeout_ms, struct sl_error *err);
 
+/*
+ * Wait until the child has installed its SIGTERM handler (Linux: the SigCgt
+ * mask in /proc/PID/status), so that a stop request reaches its graceful
+ * shutdown instead of killing it during start-up. SL_OK, or SL_EIO if it
+ * exits or the timeout passes first.
+ */
+int proc_wait_catches_sigterm(struct proc *proc, int timeout_ms, struct sl_error *err);
+
 /* SIGTERM, wait up to grace_ms, then SIGKILL. Returns the exit status or -1. */
 int proc_stop(struct proc *proc, int grace_ms);
 
