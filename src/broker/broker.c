@@ -3,13 +3,17 @@
  * the before-sleep hook (group commit, then waking parked Fetches, then
  * writing responses, then freeing closed connections), the wakeup hook
  * (stop requests, connections with frames left to process) and the timers
- * (retention, interval flushes).
+ * (retention, the interval flush).
  *
- * The acknowledgement rule lives in the before-sleep hook: every append made
+ * The acknowledgement rule lives in the before-sleep hook: an acks=1/-1
+ * Produce is answered only once its batch is durable under the flush policy.
+ * Under --flush interval=MS (the default) that is once written, so the
+ * answers go out in the iteration that appended, and the segments are
+ * fdatasynced after the answers, once the oldest unsynced append is MS old
+ * (a timer wakes an idle loop for it). Under --flush always every append made
  * during one loop iteration is covered by one log_store_sync() before any
- * response is written, so an acks=1/-1 Produce is answered only once its
- * batch is durable under the flush policy, and many producers share one
- * fdatasync (design/limits.md: ~1.4 k syncs/s). See docs/internals/broker.md.
+ * response is written, and many producers share one fdatasync
+ * (design/limits.md: ~1.4 k syncs/s). See docs/internals/broker.md.
  */
 #include <errno.h>
 #include <limits.h>
@@ -103,21 +107,38 @@ static void on_accept(struct sl_ev *ev, int fd, int mask, void *arg)
     }
 }
 
+/* Group commit: fdatasync what log_store_sync() finds due. false: it failed
+ * and the loop is stopping. */
+static bool sync_log(struct sl_ev *ev, struct broker *b)
+{
+    if (b->failed)
+        return false;
+    if (!log_store_dirty(b->store))
+        return true;
+    struct sl_error err = { 0 };
+    if (log_store_sync(b->store, sl_clock_mono_ms(), &err) != SL_OK) {
+        /* fsyncgate: the page cache state is unknown; acknowledge nothing
+         * more and stop (log.h). */
+        sl_error("log sync failed, stopping: %s", err.msg);
+        b->failed = true;
+        b->fail_err = err;
+        sl_ev_stop(ev);
+        return false;
+    }
+    return true;
+}
+
+static void on_flush_due(struct sl_ev *ev, void *arg);
+
 static void before_sleep(struct sl_ev *ev, void *arg)
 {
     struct broker *b = arg;
-    if (!b->failed && log_store_dirty(b->store)) {
-        struct sl_error err = { 0 };
-        if (log_store_sync(b->store, sl_clock_mono_ms(), &err) != SL_OK) {
-            /* fsyncgate: the page cache state is unknown; acknowledge
-             * nothing more and stop (log.h). */
-            sl_error("log sync failed, stopping: %s", err.msg);
-            b->failed = true;
-            b->fail_err = err;
-            sl_ev_stop(ev);
-            return;
-        }
-    }
+    /* flush=always: the sync comes first, it is what releases the answers.
+     * Otherwise appends were acknowledged when written, and an interval sync
+     * that falls due here waits until this iteration's answers are out. */
+    bool always = b->cfg.log.flush == LOG_FLUSH_ALWAYS;
+    if (always && !sync_log(ev, b))
+        return;
     if (b->appended && b->nheld) {
         b->appended = false;
         for (struct broker_conn *conn = b->conns; conn; conn = conn->next)
@@ -129,6 +150,14 @@ static void before_sleep(struct sl_ev *ev, void *arg)
         if (conn->out.len > conn->out_sent || conn->nsplices)
             broker_conn_flush(conn);
     broker_conn_reap(b);
+    if (!always && !sync_log(ev, b))
+        return;
+    /* flush=interval: a timer makes an idle loop sync on time as well. */
+    if (b->cfg.log.flush == LOG_FLUSH_INTERVAL && !b->flush_timer) {
+        int64_t due = log_store_sync_due(b->store, sl_clock_mono_ms());
+        if (due >= 0)
+            b->flush_timer = sl_ev_timer_add(ev, due > 0 ? due : 1, on_flush_due, b);
+    }
 }
 
 static void on_wakeup(struct sl_ev *ev, void *arg)
@@ -158,11 +187,13 @@ static void on_retain(struct sl_ev *ev, void *arg)
     b->retain_timer = sl_ev_timer_add(ev, RETAIN_EVERY_MS, on_retain, b);
 }
 
-/* With --flush interval=MS the loop must wake even when idle to flush. */
-static void on_flush_tick(struct sl_ev *ev, void *arg)
+/* flush=interval: the oldest unsynced append is due; the before-sleep hook
+ * that follows syncs it, and re-arms the timer if appends are left. */
+static void on_flush_due(struct sl_ev *ev, void *arg)
 {
+    (void)ev;
     struct broker *b = arg;
-    b->flush_timer = sl_ev_timer_add(ev, b->cfg.log.flush_interval_ms, on_flush_tick, b);
+    b->flush_timer = 0;
 }
 
 /* ---- Lifecycle ----------------------------------------------------------- */
@@ -232,8 +263,6 @@ struct broker *broker_new(const struct broker_config *cfg, struct sl_error *err)
     sl_ev_before_sleep(b->ev, before_sleep, b);
     sl_ev_on_wakeup(b->ev, on_wakeup, b);
     b->retain_timer = sl_ev_timer_add(b->ev, RETAIN_EVERY_MS, on_retain, b);
-    if (b->cfg.log.flush == LOG_FLUSH_INTERVAL)
-        b->flush_timer = sl_ev_timer_add(b->ev, b->cfg.log.flush_interval_ms, on_flush_tick, b);
     return b;
 fail:
     broker_free(b);

@@ -63,7 +63,8 @@ int cmd_broker(int argc, char **argv)
         {"max-request-bytes", 0, OPT_INT, &max_request, "N",
          "largest request frame accepted (default 104857600)"},
         {"flush", 0, OPT_STRING, &flush, "POLICY",
-         "always (fdatasync before acks, default), interval=MS, or os"},
+         "interval=MS (ack once written, fdatasync within MS; default interval=1000), "
+         "always (fdatasync before acks), or os"},
         {"segment-bytes", 0, OPT_INT, &segment_bytes, "N",
          "roll segments at this size (default 1 GiB)"},
         {"segment-ms", 0, OPT_INT, &segment_ms, "MS", "roll segments this old (default 7 days)"},

@@ -13,14 +13,18 @@
  * Durability and acknowledgement (group commit). Every append returns a
  * store-wide, increasing `sync ticket`. log_store_synced() is the highest
  * ticket whose append is durable under the flush policy:
- *   - LOG_FLUSH_ALWAYS (default): an append is written (pwrite) at once, and
- *     becomes durable when log_store_sync() has fdatasync'ed its segment. The
+ *   - LOG_FLUSH_INTERVAL (default, every 1000 ms; Kafka's semantics): an
+ *     append counts as durable once written (pwrite), so the broker
+ *     acknowledges it at once: it survives a crash of the process (the page
+ *     cache holds it), not a crash of the machine. log_store_sync()
+ *     fdatasyncs the dirty segments once `flush_interval_ms` has passed since
+ *     the oldest unsynced append; the broker also calls it from a timer
+ *     armed by log_store_sync_due(), so an idle loop syncs on time too.
+ *   - LOG_FLUSH_ALWAYS: an append is written (pwrite) at once, and becomes
+ *     durable when log_store_sync() has fdatasync'ed its segment. The
  *     broker calls log_store_sync() from the event loop's before-sleep hook
- *     and acknowledges acks=-1 and acks=1 produces whose ticket <= synced.
- *   - LOG_FLUSH_INTERVAL: appends count as durable once written; the segments
- *     are fdatasync'ed by log_store_sync() at most every `flush_interval_ms`
- *     (so the broker should also call it from a timer, or an idle loop
- *     leaves the last writes unsynced).
+ *     and acknowledges acks=-1 and acks=1 produces whose ticket <= synced:
+ *     acknowledged data survives a power loss.
  *   - LOG_FLUSH_OS: appends count as durable once written; never fsynced
  *     (except when a segment rolls or the store closes).
  * The high watermark (what Fetch may return) advances with the same rule: it
@@ -56,7 +60,7 @@ struct log_partition; /* one partition: its segments and offsets */
 
 enum log_flush {
     LOG_FLUSH_ALWAYS = 0,   /* fdatasync before acknowledging (group commit) */
-    LOG_FLUSH_INTERVAL = 1, /* fdatasync every flush_interval_ms */
+    LOG_FLUSH_INTERVAL = 1, /* acknowledge once written; fdatasync within flush_interval_ms */
     LOG_FLUSH_OS = 2,       /* leave it to the page cache */
 };
 
@@ -66,6 +70,7 @@ enum log_flush {
 #define LOG_RETENTION_MS_DEFAULT ((int64_t)7 * 24 * 3600 * 1000)
 #define LOG_INDEX_INTERVAL_DEFAULT 4096
 #define LOG_MAX_BATCH_BYTES_DEFAULT ((int64_t)1048588) /* Kafka message.max.bytes */
+#define LOG_FLUSH_INTERVAL_MS_DEFAULT 1000
 #define LOG_TOPIC_NAME_MAX 249
 #define LOG_PARTITIONS_MAX 100000
 
@@ -78,8 +83,8 @@ struct log_config {
     int64_t retention_ms;    /* segments whose newest batch is older are deleted; < 0: unlimited */
     int64_t index_interval_bytes; /* bytes of log between index entries; >= 1 */
     int64_t max_batch_bytes;      /* appends larger than this fail with SL_ELIMIT */
-    enum log_flush flush;         /* LOG_FLUSH_ALWAYS by default */
-    int64_t flush_interval_ms;    /* for LOG_FLUSH_INTERVAL; >= 1 */
+    enum log_flush flush;         /* LOG_FLUSH_INTERVAL by default */
+    int64_t flush_interval_ms;    /* for LOG_FLUSH_INTERVAL; >= 1 (default 1000) */
     /*
      * Hook for per-partition state kept by others (the idempotent-producer
      * table): called with a partition's user pointer when the partition is
@@ -119,15 +124,24 @@ const struct log_config *log_store_config(const struct log_store *store);
 /*
  * Group commit. Make durable everything appended since the last call, per the
  * flush policy (ALWAYS: one fdatasync per dirty segment; INTERVAL: the same
- * once `flush_interval_ms` has passed since the last flush, by `now_ms`
- * monotonic time; OS: nothing), then advance each partition's high watermark
- * and log_store_synced(). Cheap when nothing is dirty. Call it from the event
- * loop's before-sleep hook, before replies are written. On an fdatasync
- * failure returns SL_EIO: nothing past the failure is acknowledged, and
- * since the page cache state is then unknown (fsyncgate), the broker should
- * stop rather than retry.
+ * once `flush_interval_ms` has passed since the oldest unsynced append, by
+ * `now_ms` monotonic time; OS: nothing), then advance each partition's high
+ * watermark and log_store_synced(). Cheap when nothing is dirty or nothing is
+ * due. Under ALWAYS call it from the event loop's before-sleep hook, before
+ * replies are written; under INTERVAL the replies need not wait for it. On an
+ * fdatasync failure returns SL_EIO: nothing past the failure is acknowledged,
+ * and since the page cache state is then unknown (fsyncgate), the broker
+ * should stop rather than retry.
  */
 int log_store_sync(struct log_store *store, int64_t now_ms, struct sl_error *err);
+
+/*
+ * Milliseconds from `now_ms` (monotonic) until log_store_sync() has an
+ * fdatasync to do: 0 when one is due now (always the case under ALWAYS with
+ * unsynced appends), -1 when none is pending (nothing dirty, or policy OS).
+ * Under INTERVAL the broker arms a timer with it.
+ */
+int64_t log_store_sync_due(const struct log_store *store, int64_t now_ms);
 
 /* Highest sync ticket that is durable (0 before any append). */
 uint64_t log_store_synced(const struct log_store *store);

@@ -83,7 +83,7 @@ struct log_store {
     size_t ndirty, dirty_cap;
     uint64_t ticket;       /* last ticket handed out by an append */
     uint64_t synced;       /* every ticket <= synced is durable */
-    int64_t last_flush_ms; /* monotonic ms of the last interval flush */
+    int64_t dirty_since_ms; /* monotonic ms of the oldest unsynced append (ndirty > 0) */
     uint64_t trash_seq;    /* names deleted topics in trash/ uniquely */
 };
 

@@ -1,16 +1,37 @@
 """Durability of `sluice broker`: a restart on the same data directory keeps
 every message, and a kill -9 in the middle of an acks=all produce loses no
-acknowledged message, duplicates none and keeps their order.
+acknowledged message, duplicates none and keeps their order -- under the
+default flush policy (interval=1000: acknowledged once written, fdatasync'ed
+within a second) and under --flush always (fdatasync before the ack). Under
+the default, an idle broker fdatasyncs the segment about a second after the
+append, and not before acknowledging it.
 """
 import os
+import re
+import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
 
-from conftest import ROOT, SLUICE, run
+import pytest
+
+from conftest import ROOT, SLUICE, Server, free_port, run, wait_port
 from test_11_broker_clients import api_versions
 
 BUILD = Path(os.environ.get("SLUICE_BUILD", str(ROOT / "build")))
+
+
+@pytest.fixture(params=[[], ["--flush", "always"]], ids=["flush-default", "flush-always"])
+def kbroker(request, tmp_path):
+    """A broker under the default flush policy, then under --flush always."""
+    port = free_port()
+    srv = Server(["broker", "--listen", f"127.0.0.1:{port}", "--data",
+                  str(tmp_path / "broker-data")] + request.param, port,
+                 tmp_path / "broker.log")
+    srv.start()
+    yield srv
+    srv.stop()
 
 
 def consume_all(addr, topic, fmt="%s\\n", *extra):
@@ -38,7 +59,8 @@ def test_restart_keeps_every_message(broker):
     assert tail == "499 s499\n500 after\n"
 
 
-def test_kill9_after_acks_all_produce_keeps_every_message(broker):
+def test_kill9_after_acks_all_produce_keeps_every_message(kbroker):
+    broker = kbroker
     run([SLUICE, "produce", "-b", broker.addr, "-t", "k9", "--acks", "all"],
         input="".join(f"m{i}\n" for i in range(2000)))
     broker.kill9()
@@ -58,7 +80,8 @@ def parse_acks(out):
     return acked, nacked
 
 
-def test_kill9_mid_produce_loses_no_acknowledged_message(broker):
+def test_kill9_mid_produce_loses_no_acknowledged_message(kbroker):
+    broker = kbroker
     idempotent = 22 in api_versions(broker.addr)  # InitProducerId
     n = 20000
     args = [str(BUILD / "rdkafka_acked_producer"), "-b", broker.addr, "-t", "crash",
@@ -95,3 +118,46 @@ def test_kill9_mid_produce_loses_no_acknowledged_message(broker):
         assert at[i] == off, f"message {i} acknowledged at offset {off} but stored at {at[i]}"
     acked_order = [i for i in order if i in acked]
     assert acked_order == sorted(acked_order), "acknowledged messages out of order"
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace")
+def test_default_flush_syncs_an_idle_broker_a_second_after_the_append(tmp_path):
+    """Under the default flush policy the produce is acknowledged without an
+    fdatasync, and the idle broker fdatasyncs the segment ~1 s later (its
+    timer), not only at the next append or at shutdown."""
+    port = free_port()
+    trace = tmp_path / "strace.txt"
+    log = open(tmp_path / "broker.log", "wb")
+    tracer = subprocess.Popen(["strace", "-f", "-ttt", "-y", "-e", "trace=fdatasync",
+                               "-o", str(trace), SLUICE, "broker", "--listen",
+                               f"127.0.0.1:{port}", "--data", str(tmp_path / "data")],
+                              stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc=tracer)
+        run([SLUICE, "topics", "-b", f"127.0.0.1:{port}", "--create", "--topic", "idle"])
+        time.sleep(0.2)
+        start = time.time()
+        run([SLUICE, "produce", "-b", f"127.0.0.1:{port}", "-t", "idle", "--acks", "all"],
+            input="one\n")
+        acked = time.time()
+        time.sleep(2.0)  # idle: only the flush timer can wake the broker
+        text = trace.read_text()
+    finally:
+        children = Path(f"/proc/{tracer.pid}/task/{tracer.pid}/children")
+        pids = children.read_text().split() if children.exists() else []
+        for pid in pids:
+            os.kill(int(pid), signal.SIGTERM)
+        try:
+            tracer.wait(20)
+        except subprocess.TimeoutExpired:
+            tracer.kill()
+            tracer.wait()
+        log.close()
+    syncs = [float(m.group(1)) for m in
+             re.finditer(r"^\d+ +(\d+\.\d+) fdatasync\(\d+<[^>]*/idle/0/0+\.log>\) = 0$",
+                         text, re.M)]
+    assert syncs, f"the idle broker never fdatasynced the segment:\n{text}"
+    # the append happened in [start, acked]; its sync is due 1000 ms later
+    assert syncs[0] >= start + 0.9, f"fdatasync {syncs[0] - start:.3f} s after the produce " \
+                                    "began: too early for interval=1000"
+    assert syncs[0] <= acked + 1.5, f"fdatasync {syncs[0] - acked:.3f} s after the ack"

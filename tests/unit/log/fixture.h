@@ -48,6 +48,7 @@ static inline struct log_config fx_config(void)
 {
     struct log_config cfg;
     log_config_default(&cfg);
+    cfg.flush = LOG_FLUSH_ALWAYS; /* the group-commit rules are what most tests check */
     cfg.segment_bytes = 4096;
     cfg.index_interval_bytes = 300;
     return cfg;

@@ -141,12 +141,68 @@ static void test_log_flush_os_and_interval_acknowledge_at_append(void)
     }
 }
 
+/* interval=MS: acknowledged at append, fdatasynced once the oldest unsynced
+ * append is MS old, and not before (log_store_sync_due tells when). */
+static void test_log_flush_interval_syncs_when_the_oldest_append_is_due(void)
+{
+    const char *dir = fx_tmpdir();
+    struct log_config cfg = fx_config();
+    struct sl_error err = {0};
+    CHECK_INT(log_flush_parse("interval=500", &cfg, &err), SL_OK);
+    struct log_store *store = open_store(dir, &cfg);
+    struct log_partition *part = make_topic(store, "t", 1);
+    struct sl_buf b;
+    struct log_append_info info;
+    sl_buf_init(&b, 0);
+    fx_batch(&b, KAFKA_CODEC_NONE, 2, 5, 0, 0);
+    CHECK_INT(log_store_sync_due(store, sl_clock_mono_ms()), -1);
+    int64_t t0 = sl_clock_mono_ms();
+    CHECK_INT(log_partition_append(part, b.data, b.len, &info, &err), SL_OK);
+    int64_t t1 = sl_clock_mono_ms();
+    CHECK(log_store_synced(store) >= info.ticket);
+    int64_t due = log_store_sync_due(store, t1);
+    CHECK(due > 500 - (t1 - t0) - 1 && due <= 500);
+    /* A second append does not move the deadline: it runs from the oldest. */
+    CHECK_INT(log_partition_append(part, b.data, b.len, &info, &err), SL_OK);
+    CHECK(log_store_sync_due(store, t1) <= due);
+    /* Not due yet: nothing is synced. */
+    CHECK_INT(log_store_sync(store, t0 + 499 - (t1 - t0), &err), SL_OK);
+    CHECK(log_store_dirty(store));
+    CHECK(log_store_sync_due(store, t1 + 500) == 0);
+    /* Due: synced, and nothing is pending any more. */
+    CHECK_INT(log_store_sync(store, t1 + 500, &err), SL_OK);
+    CHECK(!log_store_dirty(store));
+    CHECK_INT(log_store_sync_due(store, t1 + 500), -1);
+    /* The next append starts a new interval. */
+    CHECK_INT(log_partition_append(part, b.data, b.len, &info, &err), SL_OK);
+    CHECK(log_store_sync_due(store, sl_clock_mono_ms()) > 0);
+    sl_buf_release(&b);
+    log_store_close(store);
+    fx_rmdir(dir);
+
+    /* flush=always: due at once whenever something is unsynced. */
+    dir = fx_tmpdir();
+    cfg = fx_config();
+    store = open_store(dir, &cfg);
+    part = make_topic(store, "t", 1);
+    sl_buf_init(&b, 0);
+    fx_batch(&b, KAFKA_CODEC_NONE, 1, 5, 0, 0);
+    CHECK_INT(log_partition_append(part, b.data, b.len, &info, &err), SL_OK);
+    CHECK_INT(log_store_sync_due(store, sl_clock_mono_ms()), 0);
+    CHECK_INT(log_store_sync(store, 0, &err), SL_OK);
+    CHECK_INT(log_store_sync_due(store, sl_clock_mono_ms()), -1);
+    sl_buf_release(&b);
+    log_store_close(store);
+    fx_rmdir(dir);
+}
+
 static void test_log_flush_policy_parse(void)
 {
     struct log_config cfg;
     struct sl_error err = {0};
     log_config_default(&cfg);
-    CHECK_INT(cfg.flush, LOG_FLUSH_ALWAYS);
+    CHECK_INT(cfg.flush, LOG_FLUSH_INTERVAL);
+    CHECK_INT(cfg.flush_interval_ms, 1000);
     CHECK_INT(log_flush_parse("interval=250", &cfg, &err), SL_OK);
     CHECK_INT(cfg.flush, LOG_FLUSH_INTERVAL);
     CHECK_INT(cfg.flush_interval_ms, 250);
@@ -667,6 +723,7 @@ int main(void)
     RUN(test_log_append_assigns_offsets_and_patches_base);
     RUN(test_log_appends_invisible_until_group_commit);
     RUN(test_log_flush_os_and_interval_acknowledge_at_append);
+    RUN(test_log_flush_interval_syncs_when_the_oldest_append_is_due);
     RUN(test_log_flush_policy_parse);
     RUN(test_log_append_read_back_across_segment_rolls);
     RUN(test_log_read_returns_batch_containing_offset);
