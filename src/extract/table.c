@@ -296,7 +296,7 @@ void extract_table_add(struct extract_table *t, const struct extract_row *row,
          * column of field i is usually the one field i had last time. */
         size_t ci = t->last[i];
         if (ci >= t->ncols || t->cols[ci].name_len != f->name.len ||
-            memcmp(t->cols[ci].name, f->name.p, f->name.len) != 0) {
+            !sl_mem_eq(t->cols[ci].name, f->name.p, f->name.len)) {
             ci = col_find_or_add(t, f->name);
             t->last[i] = ci;
         }
@@ -320,7 +320,7 @@ void extract_table_add(struct extract_table *t, const struct extract_row *row,
                 int k = 0;
                 for (; k < RECENT; k++)
                     if (c->recent_len[k] == len &&
-                        memcmp(t->heap.data + c->recent_off[k], f->s.p, len) == 0)
+                        sl_mem_eq(t->heap.data + c->recent_off[k], f->s.p, len))
                         break;
                 if (k < RECENT) {
                     bits = c->recent_off[k] << 24 | len;
@@ -430,6 +430,75 @@ static size_t cell_text(const struct cell *cell, char *out, size_t cap)
     }
 }
 
+/* Rows per pq_writer batch: a batch's slice of every column stays in cache
+ * while its values go to the writer a column at a time. */
+#define WRITE_BATCH 8192
+
+/* Rows [r0, r0 + n) of column c as column i of the writer; rows past c->n are null. */
+static void put_column(struct pq_writer *w, size_t i, enum pq_type type,
+                       const struct extract_table *t, const struct col *c, size_t r0, size_t n,
+                       struct sl_arena *texts)
+{
+    size_t end = r0 + n, have = c->n < end ? c->n : end;
+    const uint8_t *kinds = c->kinds;
+    const uint64_t *vals = c->vals;
+    size_t r = r0;
+    switch (type) {
+    case PQ_BOOL:
+        for (; r < have; r++)
+            if (kinds[r] == EXTRACT_NULL)
+                pq_writer_put_null(w, i);
+            else
+                pq_writer_put_bool(w, i, vals[r] != 0);
+        break;
+    case PQ_INT64:
+    case PQ_TIMESTAMP:
+        for (; r < have; r++)
+            if (kinds[r] == EXTRACT_NULL)
+                pq_writer_put_null(w, i);
+            else
+                pq_writer_put_int64(w, i, (int64_t)vals[r]);
+        break;
+    case PQ_DOUBLE:
+        for (; r < have; r++) {
+            double d;
+            if (kinds[r] == EXTRACT_NULL) {
+                pq_writer_put_null(w, i);
+                continue;
+            }
+            if (kinds[r] == EXTRACT_INT)
+                d = (double)(int64_t)vals[r];
+            else
+                memcpy(&d, &vals[r], 8);
+            pq_writer_put_double(w, i, d);
+        }
+        break;
+    default:
+        for (; r < have; r++) {
+            uint64_t bits = vals[r];
+            if (kinds[r] == EXTRACT_STRING) {
+                uint64_t off = bits >> 24, len = bits & STR_LONG;
+                if (len == STR_LONG) {
+                    memcpy(&len, t->heap.data + off, 8);
+                    off += 8;
+                }
+                pq_writer_put_string(w, i, t->heap.data + off, (size_t)len);
+            } else if (kinds[r] == EXTRACT_NULL) {
+                pq_writer_put_null(w, i);
+            } else {
+                /* the writer keys repeats by address: each text gets its own bytes */
+                char num[64];
+                const struct cell cell = col_get(t, c, r);
+                size_t len = cell_text(&cell, num, sizeof num);
+                pq_writer_put_string(w, i, sl_arena_strndup(texts, num, len), len);
+            }
+        }
+        break;
+    }
+    for (; r < end; r++)
+        pq_writer_put_null(w, i);
+}
+
 int extract_table_write(struct extract_table *t, const char *path, struct sl_error *err)
 {
     if (t->rows == 0)
@@ -468,64 +537,18 @@ int extract_table_write(struct extract_table *t, const char *path, struct sl_err
         close(fd);
         goto out;
     }
-    const uint8_t *heap = t->heap.data;
-    char num[64];
-    for (size_t r = 0; r < (size_t)t->rows && rc == SL_OK; r++) {
-        if ((r & 7) == 0) {
-            /* Rows are read across all columns at once: two streams per
-             * column, more than the hardware prefetcher follows. */
-            for (size_t i = 0; i < n; i++) {
-                const struct col *c = &t->cols[order[i]];
-                if (r + 128 < c->n) {
-                    __builtin_prefetch(&c->vals[r + 128]);
-                    if ((r & 63) == 0)
-                        __builtin_prefetch(&c->kinds[r + 1024 < c->n ? r + 1024 : r]);
-                }
-            }
-        }
-        for (size_t i = 0; i < n; i++) {
-            const struct col *c = &t->cols[order[i]];
-            if (r >= c->n || c->kinds[r] == EXTRACT_NULL)
-                continue; /* unset columns are null */
-            /* Decoded in place: building a struct cell on the stack and
-             * copying it cost a store-forwarding stall per value. */
-            uint8_t kind = c->kinds[r];
-            uint64_t bits = c->vals[r];
-            switch (defs[i].type) {
-            case PQ_BOOL:
-                pq_writer_set_bool(w, i, bits != 0);
-                break;
-            case PQ_INT64:
-            case PQ_TIMESTAMP:
-                pq_writer_set_int64(w, i, (int64_t)bits);
-                break;
-            case PQ_DOUBLE: {
-                double d;
-                if (kind == EXTRACT_INT)
-                    d = (double)(int64_t)bits;
-                else
-                    memcpy(&d, &bits, 8);
-                pq_writer_set_double(w, i, d);
-                break;
-            }
-            default:
-                if (kind == EXTRACT_STRING) {
-                    uint64_t off = bits >> 24, len = bits & STR_LONG;
-                    if (len == STR_LONG) {
-                        memcpy(&len, heap + off, 8);
-                        off += 8;
-                    }
-                    pq_writer_set_string(w, i, heap + off, (size_t)len);
-                } else {
-                    const struct cell cell = col_get(t, c, r);
-                    size_t len = cell_text(&cell, num, sizeof num);
-                    pq_writer_set_string(w, i, num, len);
-                }
-                break;
-            }
-        }
-        rc = pq_writer_end_row(w, err);
+    struct sl_arena texts; /* numbers of string columns, as text, for one batch */
+    sl_arena_init(&texts, 0);
+    for (size_t r0 = 0, nb = 0; r0 < (size_t)t->rows && rc == SL_OK; r0 += nb) {
+        size_t left = (size_t)t->rows - r0;
+        rc = pq_writer_batch_begin(w, left < WRITE_BATCH ? left : WRITE_BATCH, &nb, err);
+        for (size_t i = 0; i < n && rc == SL_OK; i++)
+            put_column(w, i, defs[i].type, t, &t->cols[order[i]], r0, nb, &texts);
+        if (rc == SL_OK)
+            rc = pq_writer_batch_end(w, err);
+        sl_arena_clear(&texts);
     }
+    sl_arena_release(&texts);
     if (rc == SL_OK)
         rc = pq_writer_finish(w, err);
     pq_writer_free(w);

@@ -194,6 +194,37 @@ void pq_writer_set_string(struct pq_writer *w, size_t col, const void *p, size_t
  */
 int pq_writer_end_row(struct pq_writer *w, struct sl_error *err);
 
+/*
+ * Column-at-a-time writing, for callers that hold their rows in columns (it
+ * writes the same file as set_* + end_row, with the per-value work in tight
+ * loops and no copy of the strings):
+ *
+ *   pq_writer_batch_begin(w, want, &n)  opens a batch of n rows, 1 <= n <=
+ *                                       want: never more than the open row
+ *                                       group has room for;
+ *   pq_writer_put_*(w, col, ...)        exactly n values for every column,
+ *                                       each column's in row order (columns
+ *                                       in any order);
+ *   pq_writer_batch_end(w)              completes the n rows (and the row
+ *                                       group when it is full).
+ *
+ * Bytes given to pq_writer_put_string() must stay unchanged until
+ * pq_writer_batch_end(): the writer recognises a repeated string by its
+ * address and length. The put functions record the first failure; batch_end
+ * reports it: SL_EUSAGE (a null in a REQUIRED column, or a column that did
+ * not get n values), SL_ELIMIT (a string longer than PQ_PAGE_MAX / 2),
+ * SL_EIO. After any of them the writer can only be freed. batch_begin fails
+ * (SL_EUSAGE) on a finished or failed writer, or inside a batch. Do not call
+ * set_* or end_row inside a batch.
+ */
+int pq_writer_batch_begin(struct pq_writer *w, size_t want, size_t *n, struct sl_error *err);
+void pq_writer_put_null(struct pq_writer *w, size_t col);
+void pq_writer_put_bool(struct pq_writer *w, size_t col, bool v);
+void pq_writer_put_int64(struct pq_writer *w, size_t col, int64_t v);
+void pq_writer_put_double(struct pq_writer *w, size_t col, double v);
+void pq_writer_put_string(struct pq_writer *w, size_t col, const void *p, size_t len);
+int pq_writer_batch_end(struct pq_writer *w, struct sl_error *err);
+
 /* Flush the current row group now (no-op when it is empty). */
 int pq_writer_flush(struct pq_writer *w, struct sl_error *err);
 

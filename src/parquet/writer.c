@@ -5,9 +5,11 @@
  * Data flow, per column:
  *   pq_writer_set_*()  stages one value of the current row (strings copied
  *                      into w->stage, so the caller's bytes may go away);
- *   pq_writer_end_row() commits every staged value: a definition level into
- *                      col->defs, the value into col->vals (PLAIN bytes) or a
- *                      dictionary index into col->idx, and the chunk stats;
+ *   pq_writer_end_row() commits every staged value (col_commit): a definition
+ *                      level into col->defs, the value into col->vals (PLAIN
+ *                      bytes) or a dictionary index into col->idx, and the
+ *                      chunk stats;
+ *   pq_writer_put_*()  (batch mode) commits one value at once, unstaged;
  *   flush_page()       encodes levels + values into one v1 data page body,
  *                      compresses it, and appends header + body to col->pages;
  *   flush_row_group()  writes, per column in schema order, the dictionary
@@ -40,6 +42,8 @@
 #define SLUICE_VERSION "0.1.0"
 #endif
 
+#define PC_SLOTS 16 /* a power of two */
+
 /* Footer metadata of one written column chunk. */
 struct wchunk {
     int64_t data_page_offset;
@@ -69,6 +73,7 @@ struct wcol {
     int staged; /* 0 unset, 1 null, 2 value */
     struct pq_value sv;
     size_t soff, slen; /* PQ_STRING: bytes in w->stage */
+    const uint8_t *sp;  /* PQ_STRING: the bytes being committed (stage or caller's) */
 
     /* current page */
     uint32_t *defs; /* owned; page_rows_max entries */
@@ -88,6 +93,10 @@ struct wcol {
     uint32_t *slots;     /* owned; open addressing: hash tag << 20 | entry + 1; 0 empty */
     size_t nslots;
     int64_t last;        /* entry of the previous value, -1: none (runs are common) */
+    /* batch mode: dictionary entries of recent strings by the caller's
+     * address (valid while the batch lasts; see pq_writer_batch_begin) */
+    const uint8_t *pc_p[PC_SLOTS];
+    uint32_t pc_len[PC_SLOTS], pc_e[PC_SLOTS];
 
     /* chunk so far */
     struct sl_buf pages; /* data page headers + stored bodies */
@@ -120,6 +129,10 @@ struct pq_writer {
     size_t ncols;
     struct wcol *cols;    /* owned */
     struct sl_buf stage;  /* staged string bytes of the current row */
+    bool in_batch;        /* between batch_begin and batch_end */
+    size_t batch_rows;    /* rows of the open batch */
+    int batch_rc;         /* first failure of a put, reported by batch_end */
+    struct sl_error batch_err;
 
     int64_t rows;         /* rows ended */
     int64_t rg_rows;      /* rows in the open row group */
@@ -194,6 +207,7 @@ static void dict_reset(struct wcol *col, bool on)
     col->dict_on = on;
     col->dict_tried = false;
     col->last = -1;
+    memset(col->pc_p, 0, sizeof col->pc_p);
 }
 
 static struct pq_writer *writer_new(const char *name, const struct pq_column_def *cols,
@@ -700,11 +714,24 @@ static int commit_value(struct pq_writer *w, struct wcol *col, struct sl_error *
         break;
     }
     case PQ_STRING: {
-        const uint8_t *p = w->stage.data + col->soff;
+        const uint8_t *p = col->sp;
         size_t len = col->slen;
         if (col->dict_on) {
-            bool fresh;
-            int64_t e = dict_index(w, col, p, len, &fresh);
+            bool fresh = false;
+            int64_t e;
+            /* A batch caller's bytes stay put until batch_end, so an address
+             * seen before is the same string: no hashing, no compare. */
+            size_t k = (size_t)(((uintptr_t)p * 0x9e3779b97f4a7c15ull) >> 60) & (PC_SLOTS - 1);
+            if (w->in_batch && col->pc_p[k] == p && col->pc_len[k] == len) {
+                e = col->pc_e[k];
+            } else {
+                e = dict_index(w, col, p, len, &fresh);
+                if (e >= 0 && w->in_batch && len <= UINT32_MAX) {
+                    col->pc_p[k] = p;
+                    col->pc_len[k] = (uint32_t)len;
+                    col->pc_e[k] = (uint32_t)e;
+                }
+            }
             if (e < 0) {
                 int rc = flush_page(w, col, err);
                 if (rc != SL_OK)
@@ -732,9 +759,39 @@ static int commit_value(struct pq_writer *w, struct wcol *col, struct sl_error *
 
 static int flush_row_group(struct pq_writer *w, struct sl_error *err);
 
+/* Commit one value (or a null) of col's next row; may flush its page. */
+static inline int col_commit(struct pq_writer *w, struct wcol *col, bool present,
+                             struct sl_error *err)
+{
+    int rc = SL_OK;
+    if (present) {
+        rc = commit_value(w, col, err);
+        col->defs[col->page_rows++] = 1;
+    } else {
+        col->defs[col->page_rows++] = 0;
+        col->page_nulls++;
+        col->chunk_nulls++;
+    }
+    col->chunk_rows++;
+    if (rc == SL_OK &&
+        (col->page_rows >= w->page_rows_max || col->vals.len >= w->page_bytes_max))
+        rc = flush_page(w, col, err);
+    return rc;
+}
+
+/* n rows are complete in every column: count them, and end a full row group. */
+static int rows_done(struct pq_writer *w, size_t n, struct sl_error *err)
+{
+    w->rows += (int64_t)n;
+    w->rg_rows += (int64_t)n;
+    if ((size_t)w->rg_rows >= w->rg_rows_max || (size_t)w->rg_bytes >= w->rg_bytes_max)
+        return flush_row_group(w, err);
+    return SL_OK;
+}
+
 int pq_writer_end_row(struct pq_writer *w, struct sl_error *err)
 {
-    if (w->failed || w->finished)
+    if (w->failed || w->finished || w->in_batch)
         return sl_fail(err, SL_EUSAGE, "cannot add rows to '%s' any more", w->name);
     for (size_t i = 0; i < w->ncols; i++) {
         struct wcol *col = &w->cols[i];
@@ -756,30 +813,110 @@ int pq_writer_end_row(struct pq_writer *w, struct sl_error *err)
     int rc = SL_OK;
     for (size_t i = 0; i < w->ncols && rc == SL_OK; i++) {
         struct wcol *col = &w->cols[i];
-        if (col->staged == 2) {
-            rc = commit_value(w, col, err);
-            col->defs[col->page_rows++] = 1;
-        } else {
-            col->defs[col->page_rows++] = 0;
-            col->page_nulls++;
-            col->chunk_nulls++;
-        }
+        col->sp = w->stage.data + col->soff;
+        rc = col_commit(w, col, col->staged == 2, err);
         col->staged = 0;
-        col->chunk_rows++;
-        if (rc == SL_OK &&
-            (col->page_rows >= w->page_rows_max || col->vals.len >= w->page_bytes_max))
-            rc = flush_page(w, col, err);
     }
     sl_buf_reset(&w->stage);
     if (rc != SL_OK) {
         w->failed = true;
         return rc;
     }
-    w->rows++;
-    w->rg_rows++;
-    if ((size_t)w->rg_rows >= w->rg_rows_max || (size_t)w->rg_bytes >= w->rg_bytes_max)
-        return flush_row_group(w, err);
+    return rows_done(w, 1, err);
+}
+
+/* ------------------------------------------------------------ MARK: batches */
+
+int pq_writer_batch_begin(struct pq_writer *w, size_t want, size_t *n, struct sl_error *err)
+{
+    *n = 0;
+    if (w->failed || w->finished || w->in_batch || want == 0)
+        return sl_fail(err, SL_EUSAGE, "cannot start a batch of rows for '%s'", w->name);
+    size_t room = w->rg_rows_max - (size_t)w->rg_rows; /* >= 1: full groups are flushed */
+    w->batch_rows = want < room ? want : room;
+    w->in_batch = true;
+    w->batch_rc = SL_OK;
+    memset(&w->batch_err, 0, sizeof w->batch_err);
+    *n = w->batch_rows;
     return SL_OK;
+}
+
+static void batch_put(struct pq_writer *w, struct wcol *col, bool present)
+{
+    if (w->batch_rc != SL_OK)
+        return;
+    if (!present && col->required)
+        w->batch_rc = sl_fail(&w->batch_err, SL_EUSAGE, "required column '%s' of '%s' has no value",
+                              col->name, w->name);
+    else if ((size_t)col->chunk_rows - (size_t)w->rg_rows >= w->batch_rows)
+        w->batch_rc = sl_fail(&w->batch_err, SL_EUSAGE, "column '%s' of '%s' got more values than "
+                              "its batch has rows", col->name, w->name);
+    else
+        w->batch_rc = col_commit(w, col, present, &w->batch_err);
+}
+
+void pq_writer_put_null(struct pq_writer *w, size_t col)
+{
+    assert(col < w->ncols && w->in_batch);
+    batch_put(w, &w->cols[col], false);
+}
+
+void pq_writer_put_bool(struct pq_writer *w, size_t col, bool v)
+{
+    assert(col < w->ncols && w->in_batch && w->cols[col].type == PQ_BOOL);
+    w->cols[col].sv.b = v;
+    batch_put(w, &w->cols[col], true);
+}
+
+void pq_writer_put_int64(struct pq_writer *w, size_t col, int64_t v)
+{
+    assert(col < w->ncols && w->in_batch &&
+           (w->cols[col].type == PQ_INT64 || w->cols[col].type == PQ_TIMESTAMP));
+    w->cols[col].sv.i = v;
+    batch_put(w, &w->cols[col], true);
+}
+
+void pq_writer_put_double(struct pq_writer *w, size_t col, double v)
+{
+    assert(col < w->ncols && w->in_batch && w->cols[col].type == PQ_DOUBLE);
+    w->cols[col].sv.d = v;
+    batch_put(w, &w->cols[col], true);
+}
+
+void pq_writer_put_string(struct pq_writer *w, size_t col, const void *p, size_t len)
+{
+    assert(col < w->ncols && w->in_batch && w->cols[col].type == PQ_STRING);
+    struct wcol *c = &w->cols[col];
+    if (len > PQ_PAGE_MAX / 2) {
+        if (w->batch_rc == SL_OK)
+            w->batch_rc = sl_fail(&w->batch_err, SL_ELIMIT, "cannot write '%s': a value of "
+                                  "column '%s' is over %u bytes", w->name, c->name, PQ_PAGE_MAX / 2);
+        return;
+    }
+    c->sp = p;
+    c->slen = len;
+    batch_put(w, c, true);
+}
+
+int pq_writer_batch_end(struct pq_writer *w, struct sl_error *err)
+{
+    if (!w->in_batch)
+        return sl_fail(err, SL_EUSAGE, "no batch of rows is open for '%s'", w->name);
+    w->in_batch = false;
+    for (size_t i = 0; i < w->ncols; i++) {
+        struct wcol *col = &w->cols[i];
+        memset(col->pc_p, 0, sizeof col->pc_p); /* the caller's bytes may change now */
+        if (w->batch_rc == SL_OK && (size_t)col->chunk_rows != (size_t)w->rg_rows + w->batch_rows)
+            w->batch_rc = sl_fail(&w->batch_err, SL_EUSAGE, "column '%s' of '%s' got fewer values "
+                                  "than its batch has rows", col->name, w->name);
+    }
+    if (w->batch_rc != SL_OK) {
+        w->failed = true;
+        if (err)
+            *err = w->batch_err;
+        return w->batch_rc;
+    }
+    return rows_done(w, w->batch_rows, err);
 }
 
 /* ------------------------------------------------------------ MARK: row groups */
@@ -939,6 +1076,8 @@ int pq_writer_flush(struct pq_writer *w, struct sl_error *err)
 {
     if (w->failed)
         return sl_fail(err, SL_EIO, "cannot write '%s': earlier write failed", w->name);
+    if (w->in_batch)
+        return sl_fail(err, SL_EUSAGE, "cannot flush '%s' inside a batch of rows", w->name);
     return flush_row_group(w, err);
 }
 

@@ -871,6 +871,148 @@ static void test_required_column_left_null_fails_the_row(void)
     sl_buf_release(&file);
 }
 
+/* Write t column by column in batches of random sizes; strings equal to an
+ * earlier one of the same column and batch are passed at that one's address,
+ * as extract does, so the writer's by-address dictionary path is taken. */
+static int table_write_batches(struct tcol *t, size_t ncols, size_t nrows,
+                               const struct pq_writer_opts *o, struct sl_buf *file)
+{
+    struct sl_error err = { 0 };
+    struct pq_column_def *defs = table_defs(t, ncols);
+    struct pq_writer *w = pq_writer_open_buf(file, defs, ncols, o, &err);
+    free(defs);
+    if (!w)
+        return -1;
+    int rc = SL_OK;
+    for (size_t r0 = 0, n = 0; r0 < nrows && rc == SL_OK; r0 += n) {
+        size_t want = 1 + rnd() % 700;
+        rc = pq_writer_batch_begin(w, want < nrows - r0 ? want : nrows - r0, &n, &err);
+        for (size_t c = 0; c < ncols && rc == SL_OK; c++) {
+            for (size_t r = r0; r < r0 + n; r++) {
+                if (!t[c].valid[r]) {
+                    pq_writer_put_null(w, c);
+                    continue;
+                }
+                switch (t[c].def.type) {
+                case PQ_BOOL: pq_writer_put_bool(w, c, t[c].i[r] != 0); break;
+                case PQ_INT64:
+                case PQ_TIMESTAMP: pq_writer_put_int64(w, c, t[c].i[r]); break;
+                case PQ_DOUBLE: pq_writer_put_double(w, c, t[c].d[r]); break;
+                case PQ_STRING: {
+                    const char *p = t[c].s[r];
+                    for (size_t q = r0; q < r; q++)
+                        if (t[c].valid[q] && t[c].slen[q] == t[c].slen[r] &&
+                            memcmp(t[c].s[q], p, t[c].slen[r]) == 0) {
+                            p = t[c].s[q];
+                            break;
+                        }
+                    pq_writer_put_string(w, c, p, t[c].slen[r]);
+                    break;
+                }
+                default: break;
+                }
+            }
+        }
+        if (rc == SL_OK)
+            rc = pq_writer_batch_end(w, &err);
+    }
+    if (rc == SL_OK)
+        rc = pq_writer_finish(w, &err);
+    if (rc != SL_OK)
+        fprintf(stderr, "batches: %s\n", err.msg);
+    pq_writer_free(w);
+    return rc;
+}
+
+static void test_batches_write_the_same_file_as_rows(void)
+{
+    for (int trial = 0; trial < 12; trial++) {
+        struct pq_writer_opts o = { 0 };
+        o.no_dictionary = trial % 4 == 3;
+        if (trial % 2) {
+            o.page_rows = 1 + rnd() % 500;
+            o.row_group_rows = 1 + rnd() % 3000;
+            o.dict_max_bytes = 1 + rnd() % 2000;
+        }
+        size_t ncols = 1 + rnd() % 12, nrows = rnd() % 5000;
+        struct tcol *t = table_make(ncols, nrows);
+        struct sl_buf rows, batches;
+        sl_buf_init(&rows, 0);
+        sl_buf_init(&batches, 0);
+        uint64_t keep = rng_state; /* table_write draws for its optional set_null calls */
+        CHECK_INT(table_write(t, ncols, nrows, &o, &rows), SL_OK);
+        rng_state = keep;
+        CHECK_INT(table_write_batches(t, ncols, nrows, &o, &batches), SL_OK);
+        CHECK_INT(batches.len, rows.len);
+        CHECK(batches.len == rows.len && memcmp(batches.data, rows.data, rows.len) == 0);
+        CHECK_INT(table_check(t, ncols, nrows, &batches), 0);
+        sl_buf_release(&rows);
+        sl_buf_release(&batches);
+        table_free(t, ncols, nrows);
+    }
+}
+
+/* One address, two lengths: the by-address dictionary path must key on both. */
+static void test_batch_strings_at_one_address_with_two_lengths(void)
+{
+    struct pq_column_def def = { "event_type", PQ_STRING, 0, false };
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    struct sl_error err = { 0 };
+    struct pq_writer *w = pq_writer_open_buf(&file, &def, 1, NULL, &err);
+    static const char text[] = "purchase_sword";
+    size_t n;
+    CHECK_INT(pq_writer_batch_begin(w, 4, &n, &err), SL_OK);
+    CHECK_INT(n, 4);
+    for (int i = 0; i < 4; i++)
+        pq_writer_put_string(w, 0, text, i % 2 ? 8 : 14);
+    CHECK_INT(pq_writer_batch_end(w, &err), SL_OK);
+    CHECK_INT(pq_writer_finish(w, &err), SL_OK);
+    pq_writer_free(w);
+    struct pq_file *f = pq_file_open_mem(file.data, file.len, "t", &err);
+    CHECK(f != NULL);
+    struct pq_column_reader *r = pq_column_reader_new(f, 0, 0, &err);
+    struct pq_batch b;
+    CHECK_INT(pq_column_reader_read(r, 10, &b, &err), 4);
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(b.str[i].len, i % 2 ? 8u : 14u);
+    CHECK_MEM(b.str[3].p, "purchase", 8);
+    pq_column_reader_free(r);
+    pq_file_free(f);
+    sl_buf_release(&file);
+}
+
+static void test_batch_with_a_missing_value_or_required_null_fails(void)
+{
+    struct pq_column_def def[2] = { { "a", PQ_INT64, 0, true }, { "b", PQ_DOUBLE, 0, false } };
+    for (int c = 0; c < 3; c++) {
+        struct sl_buf file;
+        sl_buf_init(&file, 0);
+        struct sl_error err = { 0 };
+        struct pq_writer *w = pq_writer_open_buf(&file, def, 2, NULL, &err);
+        size_t n;
+        CHECK_INT(pq_writer_batch_begin(w, 2, &n, &err), SL_OK);
+        CHECK_INT(pq_writer_end_row(w, &err), SL_EUSAGE); /* not inside a batch */
+        pq_writer_put_int64(w, 0, 1);
+        if (c == 0)
+            pq_writer_put_int64(w, 0, 2); /* b gets one value of two */
+        else if (c == 1)
+            pq_writer_put_null(w, 0);     /* a is REQUIRED */
+        else
+            for (int k = 0; k < 2; k++)   /* a gets three */
+                pq_writer_put_int64(w, 0, k);
+        pq_writer_put_double(w, 1, 1.5);
+        if (c != 0)
+            pq_writer_put_double(w, 1, 2.5);
+        struct sl_error e2 = { 0 };
+        CHECK_INT(pq_writer_batch_end(w, &e2), SL_EUSAGE);
+        CHECK(strstr(e2.msg, c == 0 ? "'b'" : "'a'") != NULL);
+        CHECK_INT(pq_writer_batch_begin(w, 1, &n, &err), SL_EUSAGE); /* failed writer */
+        pq_writer_free(w);
+        sl_buf_release(&file);
+    }
+}
+
 static void test_bad_schemas_are_usage_errors(void)
 {
     struct pq_column_def dup[2] = { { "a", PQ_INT64, 0, false }, { "a", PQ_BOOL, 0, false } };
@@ -1117,6 +1259,9 @@ int main(void)
     RUN(test_dictionary_falls_back_to_plain_when_too_big);
     RUN(test_required_column_left_null_fails_the_row);
     RUN(test_bad_schemas_are_usage_errors);
+    RUN(test_batches_write_the_same_file_as_rows);
+    RUN(test_batch_strings_at_one_address_with_two_lengths);
+    RUN(test_batch_with_a_missing_value_or_required_null_fails);
     RUN(test_row_groups_split_by_rows_and_stats_per_group);
     RUN(test_row_groups_are_bounded_by_bytes);
     RUN(test_corrupted_files_fail_without_crashing);
