@@ -66,7 +66,9 @@ struct col {
     uint64_t hash;       /* of the ASCII-lowercased name */
     uint8_t type;        /* enum extract_kind: widest kind seen (NULL: none yet) */
     uint8_t role;        /* enum col_role */
-    uint8_t *kinds;      /* owned; kinds[r]: enum extract_kind of row r, for r < n */
+    uint8_t *kinds;      /* owned; kinds[r]: enum extract_kind of row r < n, while mixed */
+    bool mixed;          /* false: every row < n is of kind `uniform` (kinds unused) */
+    uint8_t uniform;
     uint64_t *vals;      /* owned; vals[r]: its payload (int64, double bits, bool, string) */
     size_t n;            /* rows with a value (later rows are null) */
     size_t cap;
@@ -177,6 +179,23 @@ static uint8_t widen(uint8_t cur, uint8_t k)
     return EXTRACT_STRING;
 }
 
+/* Column of one kind so far: most are (an event field keeps its type), and
+ * then the kinds array is neither written nor read: a write stream less per
+ * column while rows are added. */
+static void col_mix(struct col *c)
+{
+    if (c->mixed)
+        return;
+    c->kinds = sl_xrealloc(c->kinds, c->cap);
+    memset(c->kinds, c->uniform, c->n);
+    c->mixed = true;
+}
+
+static inline uint8_t col_kind(const struct col *c, size_t r)
+{
+    return c->mixed ? c->kinds[r] : c->uniform;
+}
+
 /* Make row r of column c writable, padding nulls for rows it was absent from. */
 static void col_reserve(struct col *c, size_t r)
 {
@@ -186,20 +205,36 @@ static void col_reserve(struct col *c, size_t r)
         size_t cap = c->cap ? c->cap * 2 : 1024;
         while (cap < r + 1)
             cap *= 2;
-        c->kinds = sl_xrealloc(c->kinds, cap);
+        if (c->mixed)
+            c->kinds = sl_xrealloc(c->kinds, cap);
         c->vals = sl_xrealloc(c->vals, cap * sizeof *c->vals);
         c->cap = cap;
     }
-    if (c->n < r)
-        memset(&c->kinds[c->n], 0, r - c->n);
-    c->n = r + 1;
+    if (c->n < r) {
+        if (!c->mixed && c->n == 0) {
+            c->uniform = EXTRACT_NULL;
+        } else {
+            col_mix(c);
+            memset(&c->kinds[c->n], EXTRACT_NULL, r - c->n);
+        }
+        c->n = r;
+    }
 }
 
 static inline void col_put(struct col *c, size_t r, uint8_t kind, uint64_t bits)
 {
     col_reserve(c, r);
-    c->kinds[r] = kind;
+    if (!c->mixed) {
+        if (r == 0) /* rows come in order: the column's first row (or its duplicate) */
+            c->uniform = kind;
+        else if (kind != c->uniform)
+            col_mix(c);
+    }
+    if (c->mixed)
+        c->kinds[r] = kind;
     c->vals[r] = bits;
+    if (c->n <= r)
+        c->n = r + 1;
 }
 
 static struct cell col_get(const struct extract_table *t, const struct col *c, size_t r)
@@ -207,7 +242,7 @@ static struct cell col_get(const struct extract_table *t, const struct col *c, s
     struct cell cell = { 0 };
     if (r >= c->n)
         return cell;
-    cell.kind = c->kinds[r];
+    cell.kind = col_kind(c, r);
     uint64_t bits = c->vals[r];
     if (cell.kind == EXTRACT_STRING) {
         cell.v.off = bits >> 24;
@@ -277,7 +312,7 @@ size_t extract_table_mem(const struct extract_table *t)
 {
     size_t m = t->heap.cap;
     for (size_t c = 0; c < t->ncols; c++)
-        m += t->cols[c].cap * (1 + sizeof(uint64_t));
+        m += t->cols[c].cap * ((t->cols[c].mixed ? 1 : 0) + sizeof(uint64_t));
     return m;
 }
 
@@ -440,13 +475,12 @@ static void put_column(struct pq_writer *w, size_t i, enum pq_type type,
                        struct sl_arena *texts)
 {
     size_t end = r0 + n, have = c->n < end ? c->n : end;
-    const uint8_t *kinds = c->kinds;
     const uint64_t *vals = c->vals;
     size_t r = r0;
     switch (type) {
     case PQ_BOOL:
         for (; r < have; r++)
-            if (kinds[r] == EXTRACT_NULL)
+            if (col_kind(c, r) == EXTRACT_NULL)
                 pq_writer_put_null(w, i);
             else
                 pq_writer_put_bool(w, i, vals[r] != 0);
@@ -454,7 +488,7 @@ static void put_column(struct pq_writer *w, size_t i, enum pq_type type,
     case PQ_INT64:
     case PQ_TIMESTAMP:
         for (; r < have; r++)
-            if (kinds[r] == EXTRACT_NULL)
+            if (col_kind(c, r) == EXTRACT_NULL)
                 pq_writer_put_null(w, i);
             else
                 pq_writer_put_int64(w, i, (int64_t)vals[r]);
@@ -462,11 +496,11 @@ static void put_column(struct pq_writer *w, size_t i, enum pq_type type,
     case PQ_DOUBLE:
         for (; r < have; r++) {
             double d;
-            if (kinds[r] == EXTRACT_NULL) {
+            if (col_kind(c, r) == EXTRACT_NULL) {
                 pq_writer_put_null(w, i);
                 continue;
             }
-            if (kinds[r] == EXTRACT_INT)
+            if (col_kind(c, r) == EXTRACT_INT)
                 d = (double)(int64_t)vals[r];
             else
                 memcpy(&d, &vals[r], 8);
@@ -476,14 +510,14 @@ static void put_column(struct pq_writer *w, size_t i, enum pq_type type,
     default:
         for (; r < have; r++) {
             uint64_t bits = vals[r];
-            if (kinds[r] == EXTRACT_STRING) {
+            if (col_kind(c, r) == EXTRACT_STRING) {
                 uint64_t off = bits >> 24, len = bits & STR_LONG;
                 if (len == STR_LONG) {
                     memcpy(&len, t->heap.data + off, 8);
                     off += 8;
                 }
                 pq_writer_put_string(w, i, t->heap.data + off, (size_t)len);
-            } else if (kinds[r] == EXTRACT_NULL) {
+            } else if (col_kind(c, r) == EXTRACT_NULL) {
                 pq_writer_put_null(w, i);
             } else {
                 /* the writer keys repeats by address: each text gets its own bytes */
@@ -562,6 +596,7 @@ int extract_table_write(struct extract_table *t, const char *path, struct sl_err
         sl_buf_reset(&t->heap);
         for (size_t c = 0; c < t->ncols; c++) {
             t->cols[c].n = 0;
+            t->cols[c].mixed = false;
             memset(t->cols[c].recent_len, 0, sizeof t->cols[c].recent_len);
         }
     }

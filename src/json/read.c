@@ -809,7 +809,8 @@ int json_stream_next(struct json_stream *st, struct json_doc *doc, struct sl_sli
     size_t line_start = pos;
     while (line_start > 0 && p[line_start - 1] != '\n')
         line_start--;
-    struct sl_error perr_ = { 0 };
+    struct sl_error perr_; /* cleared, not zeroed: this runs per record */
+    sl_error_clear(&perr_);
     size_t used = 0;
     int rc = json_parse_prefix(doc, sl_slice_make(p + pos, len - pos), &used, &perr_);
     if (rc != SL_OK) {

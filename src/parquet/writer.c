@@ -43,6 +43,14 @@
 #endif
 
 #define PC_SLOTS 16 /* a power of two */
+#define DICT_PROBE 4096 /* values after which a chunk's dictionary is judged */
+
+/* A dictionary slot of an 8-byte column: the value beside its entry, so a
+ * probe touches one cache line instead of slot, offset and entry. */
+struct fslot {
+    uint64_t v;
+    uint32_t e1; /* entry + 1; 0: empty */
+};
 
 /* Footer metadata of one written column chunk. */
 struct wchunk {
@@ -90,9 +98,11 @@ struct wcol {
     uint32_t *dict_off;  /* owned; entry -> offset of its length prefix in dict */
     uint64_t *dict_hash; /* owned; entry -> hash */
     size_t ndict, dict_cap;
-    uint32_t *slots;     /* owned; open addressing: hash tag << 20 | entry + 1; 0 empty */
-    size_t nslots;
+    uint32_t *slots;     /* owned; strings: open addressing, hash tag << 20 | entry + 1; 0 empty */
+    struct fslot *fslots; /* owned; 8-byte types: open addressing on the value itself */
+    size_t nslots;       /* of slots or fslots */
     int64_t last;        /* entry of the previous value, -1: none (runs are common) */
+    uint64_t last_bits;  /* 8-byte types: that value */
     /* batch mode: dictionary entries of recent strings by the caller's
      * address (valid while the batch lasts; see pq_writer_batch_begin) */
     const uint8_t *pc_p[PC_SLOTS];
@@ -204,6 +214,8 @@ static void dict_reset(struct wcol *col, bool on)
     col->ndict = 0;
     if (col->slots)
         memset(col->slots, 0, col->nslots * sizeof *col->slots);
+    if (col->fslots)
+        memset(col->fslots, 0, col->nslots * sizeof *col->fslots);
     col->dict_on = on;
     col->dict_tried = false;
     col->last = -1;
@@ -267,10 +279,14 @@ static struct pq_writer *writer_new(const char *name, const struct pq_column_def
         if (col->type != PQ_BOOL && !w->no_dict) {
             col->idx = sl_xmalloc(w->page_rows_max * sizeof *col->idx);
             col->nslots = 1024;
-            col->slots = sl_xcalloc(col->nslots, sizeof *col->slots);
-            col->dict_cap = 256;
-            col->dict_off = sl_xmalloc(col->dict_cap * sizeof *col->dict_off);
-            col->dict_hash = sl_xmalloc(col->dict_cap * sizeof *col->dict_hash);
+            if (col->type == PQ_STRING) {
+                col->slots = sl_xcalloc(col->nslots, sizeof *col->slots);
+                col->dict_cap = 256;
+                col->dict_off = sl_xmalloc(col->dict_cap * sizeof *col->dict_off);
+                col->dict_hash = sl_xmalloc(col->dict_cap * sizeof *col->dict_hash);
+            } else {
+                col->fslots = sl_xcalloc(col->nslots, sizeof *col->fslots);
+            }
             col->dict_on = true;
             col->last = -1;
         }
@@ -350,6 +366,7 @@ void pq_writer_free(struct pq_writer *w)
         free(col->dict_off);
         free(col->dict_hash);
         free(col->slots);
+        free(col->fslots);
         sl_buf_release(&col->vals);
         sl_buf_release(&col->dict);
         sl_buf_release(&col->pages);
@@ -544,32 +561,80 @@ static inline uint32_t load_le32(const uint8_t *p)
     return v;
 }
 
-/* Index of the value in the chunk dictionary, inserting it; -1 when the
+static inline uint64_t fmix64(uint64_t x) /* murmur3's finaliser */
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+static void dict_grow_fslots(struct wcol *col)
+{
+    size_t n = col->nslots * 2;
+    struct fslot *fs = sl_xcalloc(n, sizeof *fs);
+    for (size_t k = 0; k < col->nslots; k++) {
+        if (!col->fslots[k].e1)
+            continue;
+        size_t i = (size_t)fmix64(col->fslots[k].v) & (n - 1);
+        while (fs[i].e1)
+            i = (i + 1) & (n - 1);
+        fs[i] = col->fslots[k];
+    }
+    free(col->fslots);
+    col->fslots = fs;
+    col->nslots = n;
+}
+
+/* Index of an 8-byte value (its bits) in the chunk dictionary, inserting it;
+ * -1 when the dictionary would grow past its cap. *fresh says whether it was new. */
+static int64_t dict_index_fixed(struct pq_writer *w, struct wcol *col, uint64_t x, bool *fresh)
+{
+    *fresh = false;
+    if (col->last >= 0 && col->last_bits == x)
+        return col->last;
+    size_t mask = col->nslots - 1;
+    size_t i = (size_t)fmix64(x) & mask;
+    for (;;) {
+        struct fslot *f = &col->fslots[i];
+        if (!f->e1)
+            break;
+        if (f->v == x) {
+            col->last = f->e1 - 1;
+            col->last_bits = x;
+            return col->last;
+        }
+        i = (i + 1) & mask;
+    }
+    if (col->dict.len + 8 > w->dict_max || col->ndict >= DICT_ENTRIES_MAX)
+        return -1;
+    uint32_t e = (uint32_t)col->ndict++;
+    sl_buf_le64(&col->dict, x); /* PLAIN: the 8 little-endian bytes */
+    col->fslots[i].v = x;
+    col->fslots[i].e1 = e + 1;
+    if (col->ndict * 2 > col->nslots)
+        dict_grow_fslots(col);
+    col->last = e;
+    col->last_bits = x;
+    *fresh = true;
+    return e;
+}
+
+/* Index of a string in the chunk dictionary, inserting it; -1 when the
  * dictionary would grow past its cap. *fresh says whether it was new. */
 static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *p, size_t len,
                           bool *fresh)
 {
-    /* Strings are stored as PLAIN byte arrays (u32 length + bytes); int64,
-     * timestamp and double values as their 8 PLAIN bytes. */
-    bool fixed = col->type != PQ_STRING;
+    /* entries are stored PLAIN: u32 length + bytes */
     *fresh = false;
     if (col->last >= 0) {
         const uint8_t *d = col->dict.data + col->dict_off[col->last];
-        if (fixed ? memcmp(d, p, 8) == 0 : (load_le32(d) == len && memcmp(d + 4, p, len) == 0))
+        if (load_le32(d) == len && memcmp(d + 4, p, len) == 0)
             return col->last;
     }
-    uint64_t h;
-    if (fixed) {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        h = x ^ (x >> 33); /* murmur3 fmix64 */
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 33;
-        h *= 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 33;
-    } else {
-        h = pq_hash(p, len);
-    }
+    uint64_t h = pq_hash(p, len);
     uint32_t tag = SLOT_TAG(h);
     size_t mask = col->nslots - 1;
     size_t i = (size_t)h & mask;
@@ -578,8 +643,7 @@ static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *
         if ((sl & 0xfff00000u) == tag) {
             uint32_t e = (sl & 0xfffffu) - 1;
             const uint8_t *d = col->dict.data + col->dict_off[e];
-            if (fixed ? memcmp(d, p, 8) == 0
-                      : (load_le32(d) == len && memcmp(d + 4, p, len) == 0)) {
+            if (load_le32(d) == len && memcmp(d + 4, p, len) == 0) {
                 col->last = e;
                 return e;
             }
@@ -596,8 +660,7 @@ static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *
     uint32_t e = (uint32_t)col->ndict++;
     col->dict_off[e] = (uint32_t)col->dict.len;
     col->dict_hash[e] = h;
-    if (!fixed)
-        sl_buf_le32(&col->dict, (uint32_t)len);
+    sl_buf_le32(&col->dict, (uint32_t)len);
     sl_buf_append(&col->dict, p, len);
     col->slots[i] = slot_of(h, e);
     if (col->ndict * 2 > col->nslots)
@@ -641,10 +704,7 @@ static bool append_fixed(struct pq_writer *w, struct wcol *col, uint64_t bits,
 {
     if (col->dict_on) {
         bool fresh;
-        uint8_t le[8];
-        for (int b = 0; b < 8; b++)
-            le[b] = (uint8_t)(bits >> (8 * b));
-        int64_t e = dict_index(w, col, le, 8, &fresh);
+        int64_t e = dict_index_fixed(w, col, bits, &fresh);
         if (e >= 0) {
             col->idx[col->nidx++] = (uint32_t)e;
             return true;
@@ -775,6 +835,12 @@ static inline int col_commit(struct pq_writer *w, struct wcol *col, bool present
     col->chunk_rows++;
     if (rc == SL_OK &&
         (col->page_rows >= w->page_rows_max || col->vals.len >= w->page_bytes_max))
+        rc = flush_page(w, col, err);
+    /* Mostly distinct values (ids, times): the page flush drops the
+     * dictionary for the chunk; deciding after DICT_PROBE values instead of a
+     * whole page saves thousands of inserts that would be thrown away. */
+    if (rc == SL_OK && col->dict_on && !col->dict_tried && col->nidx == DICT_PROBE &&
+        col->ndict * 2 > col->nidx)
         rc = flush_page(w, col, err);
     return rc;
 }

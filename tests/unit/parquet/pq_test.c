@@ -852,6 +852,45 @@ static void test_dictionary_falls_back_to_plain_when_too_big(void)
     sl_buf_release(&file);
 }
 
+/* Ids and times are nearly all distinct: their dictionary is given up after
+ * a probe of DICT_PROBE (4096) values, not after a whole 20,000-row page. */
+static void test_distinct_numbers_give_up_the_dictionary_after_a_probe(void)
+{
+    struct pq_column_def def[2] = { { "id", PQ_INT64, 0, false }, { "qty", PQ_INT64, 0, false } };
+    struct sl_buf file;
+    sl_buf_init(&file, 0);
+    struct sl_error err = { 0 };
+    struct pq_writer *w = pq_writer_open_buf(&file, def, 2, NULL, &err);
+    for (int64_t r = 0; r < 30000; r++) {
+        pq_writer_set_int64(w, 0, r * 7919);
+        pq_writer_set_int64(w, 1, r % 9);
+        CHECK_INT(pq_writer_end_row(w, &err), SL_OK);
+    }
+    CHECK_INT(pq_writer_finish(w, &err), SL_OK);
+    pq_writer_free(w);
+    struct pq_file *f = pq_file_open_mem(file.data, file.len, "probe", &err);
+    CHECK(f != NULL);
+    const struct pq_chunk *id = &f->row_groups[0].chunks[0], *qty = &f->row_groups[0].chunks[1];
+    CHECK(id->dictionary_page_offset > 0);
+    CHECK(id->data_page_offset - id->dictionary_page_offset <= 4096 * 8 + 64);
+    CHECK(id->encodings & (1u << PQ_ENC_PLAIN));
+    CHECK(qty->dictionary_page_offset > 0);
+    CHECK(qty->compressed_size < 30000 / 2);
+    for (size_t c = 0; c < 2; c++) {
+        struct pq_column_reader *r = pq_column_reader_new(f, 0, c, &err);
+        struct pq_batch b;
+        CHECK_INT(pq_column_reader_read(r, 30000, &b, &err), 30000);
+        for (int64_t i = 0; i < 30000; i++)
+            if (b.i64[i] != (c == 0 ? i * 7919 : i % 9)) {
+                CHECK_INT(b.i64[i], c == 0 ? i * 7919 : i % 9);
+                break;
+            }
+        pq_column_reader_free(r);
+    }
+    pq_file_free(f);
+    sl_buf_release(&file);
+}
+
 static void test_required_column_left_null_fails_the_row(void)
 {
     struct pq_column_def def[2] = { { "a", PQ_INT64, 0, true }, { "b", PQ_INT64, 0, false } };
@@ -1257,6 +1296,7 @@ int main(void)
     RUN(test_long_strings_over_one_mib_roundtrip);
     RUN(test_truncated_string_bounds_stay_valid_utf8);
     RUN(test_dictionary_falls_back_to_plain_when_too_big);
+    RUN(test_distinct_numbers_give_up_the_dictionary_after_a_probe);
     RUN(test_required_column_left_null_fails_the_row);
     RUN(test_bad_schemas_are_usage_errors);
     RUN(test_batches_write_the_same_file_as_rows);
