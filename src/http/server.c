@@ -81,6 +81,7 @@ struct conn {
     bool closed;     /* on the closed list */
     bool queued;     /* on the pending list */
     bool in_process; /* inside process_input (no re-entry) */
+    bool blocked;    /* a send hit EAGAIN: wait for the socket to drain (WRITE interest) */
     int mask;        /* current ev mask */
     int64_t req_start_ms; /* first byte of the unfinished request, 0 if none */
     int64_t active_ms;    /* last read or write progress, or linger start */
@@ -261,6 +262,7 @@ static void flush_out(struct conn *conn)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            conn->blocked = true;
             set_mask(conn, (conn->mask & SL_EV_READ) | SL_EV_WRITE);
             return;
         }
@@ -269,6 +271,7 @@ static void flush_out(struct conn *conn)
     }
     if (conn->closed)
         return;
+    conn->blocked = false;
     sl_buf_reset(&conn->out);
     conn->out_off = 0;
     maybe_finish(conn);
@@ -286,7 +289,10 @@ static void update_mask(struct conn *conn)
     if (conn->closed || conn->lingering)
         return;
     int mask = may_read(conn) ? SL_EV_READ : 0;
-    if (conn->out_off < conn->out.len)
+    /* Output not yet tried is written by the before-sleep hook (the reply
+     * queued the connection): watch for writability only after a send found
+     * the socket full, which spares two epoll_ctl calls per reply. */
+    if (conn->blocked && conn->out_off < conn->out.len)
         mask |= SL_EV_WRITE;
     set_mask(conn, mask);
 }
