@@ -371,6 +371,15 @@ void collect_metrics_write(struct collect *c, struct sl_buf *out)
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* Before the loop sleeps: the events of this iteration go to librdkafka
+ * together (producer.c says why). */
+static void flush_events(void *arg)
+{
+    struct collect *c = arg;
+    if (c->prod)
+        collect_producer_flush(c->prod);
+}
+
 /* On the loop after every wakeup and poll tick: start or finish a drain. */
 static void check_stop(struct sl_ev *ev, void *arg)
 {
@@ -417,6 +426,7 @@ struct collect *collect_new(const struct collect_config *cfg, struct sl_error *e
         .request_timeout_ms = cfg->request_timeout_ms,
         .handler = handle,
         .arg = c,
+        .before_sleep = flush_events,
     };
     c->srv = http_server_new(c->ev, &hc, err);
     if (!c->srv)

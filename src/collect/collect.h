@@ -156,10 +156,21 @@ struct collect_producer *collect_producer_new(struct sl_ev *ev,
  * then destroy. NULL-safe. */
 void collect_producer_free(struct collect_producer *prod, int timeout_ms);
 
-/* Queue one message (copied). SL_OK, SL_ELIMIT (in-flight cap or local
- * queue full) or SL_EIO, with a message. The delivery report comes later. */
+/*
+ * Keep one message (copied) for collect_producer_flush(). SL_OK, or SL_ELIMIT
+ * (in-flight cap) with a message. Its delivery report comes later, always:
+ * a message librdkafka refuses at the flush gets a failed report then.
+ */
 int collect_producer_send(struct collect_producer *prod, struct sl_slice value, void *msg_opaque,
                           struct sl_error *err);
+/*
+ * Hand every kept message to librdkafka, in send order. Call it once per
+ * loop iteration, before the loop sleeps (collect does so from the HTTP
+ * server's before-sleep hook). A message librdkafka refuses (local queue
+ * full) is reported failed from here, and the loop is woken so that the
+ * reply this makes goes out.
+ */
+void collect_producer_flush(struct collect_producer *prod);
 /* Serve pending delivery reports now. */
 void collect_producer_poll(struct collect_producer *prod);
 /* Messages queued and not yet reported. */

@@ -10,10 +10,19 @@
  * case a trigger is ever missed.
  *
  * The reply waits for the report, so linger.ms adds straight to request
- * latency: it defaults to 0 here, and batching comes from the requests that
- * arrive while a produce request is in flight. message.timeout.ms bounds how
- * long a client waits when the broker is down: the report then fails and the
- * client gets 503.
+ * latency: it defaults to 0 here. Batching comes instead from the loop:
+ * collect_producer_send() only keeps the message, and collect_producer_flush()
+ * (called from the HTTP server's before-sleep hook, once per loop iteration)
+ * hands every message of the iteration to librdkafka in a row. Produced one
+ * at a time as requests were read, each message would wake librdkafka's
+ * broker thread (a pipe write and a cross-core wakeup) and leave in a
+ * ProduceRequest of its own or nearly, each with its own delivery-report
+ * wakeup of this loop; in a row, the first message wakes the broker thread
+ * and the rest join it, so the events read together travel to the broker in
+ * one ProduceRequest and come back in one report batch.
+ *
+ * message.timeout.ms bounds how long a client waits when the broker is down:
+ * the report then fails and the client gets 503.
  */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -25,6 +34,13 @@
 #include "collect/collect.h"
 
 #define POLL_MS 100
+#define DEFER_BYTES (1024 * 1024) /* flush at once past this much kept data */
+
+/* A message kept until the end of the loop iteration. */
+struct deferred {
+    size_t off, len; /* its value in prod->defer_buf */
+    void *opaque;    /* borrowed: the caller's, for the report */
+};
 
 struct collect_producer {
     struct sl_ev *ev;            /* borrowed */
@@ -40,6 +56,9 @@ struct collect_producer {
     uint64_t errors;             /* failed reports */
     int64_t timer_id;
     int64_t last_down_log_ms;
+    struct sl_buf defer_buf;     /* values of the kept messages, back to back */
+    struct deferred *defer;      /* owned: kept messages, in send order */
+    size_t ndefer, defer_cap;
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -182,6 +201,7 @@ struct collect_producer *collect_producer_new(struct sl_ev *ev,
         return NULL;
     }
     prod->mainq = rd_kafka_queue_get_main(prod->rk);
+    sl_buf_init(&prod->defer_buf, 0);
     sl_ev_on_wakeup(ev, on_wakeup, prod);
     rd_kafka_queue_cb_event_enable(prod->mainq, queue_nonempty, ev);
     prod->timer_id = sl_ev_timer_add(ev, POLL_MS, on_timer, prod);
@@ -192,6 +212,7 @@ void collect_producer_free(struct collect_producer *prod, int timeout_ms)
 {
     if (!prod)
         return;
+    collect_producer_flush(prod);
     sl_ev_timer_del(prod->ev, prod->timer_id);
     rd_kafka_queue_cb_event_enable(prod->mainq, NULL, NULL);
     if (prod->inflight > 0)
@@ -201,6 +222,8 @@ void collect_producer_free(struct collect_producer *prod, int timeout_ms)
     rd_kafka_topic_destroy(prod->rkt);
     rd_kafka_destroy(prod->rk);
     sl_ev_on_wakeup(prod->ev, NULL, NULL);
+    sl_buf_release(&prod->defer_buf);
+    free(prod->defer);
     free(prod);
 }
 
@@ -210,15 +233,44 @@ int collect_producer_send(struct collect_producer *prod, struct sl_slice value, 
     if (prod->inflight >= prod->max_inflight)
         return sl_fail(err, SL_ELIMIT, "too many events in flight (%lld)",
                        (long long)prod->inflight);
-    if (rd_kafka_produce(prod->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                         (void *)value.p, value.len, NULL, 0, msg_opaque) != 0) {
-        rd_kafka_resp_err_t e = rd_kafka_last_error();
-        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            return sl_fail(err, SL_ELIMIT, "producer queue full");
-        return sl_fail(err, SL_EIO, "cannot produce: %s", rd_kafka_err2str(e));
+    if (prod->defer_buf.len + value.len > DEFER_BYTES)
+        collect_producer_flush(prod);
+    if (prod->ndefer == prod->defer_cap) {
+        prod->defer_cap = prod->defer_cap ? prod->defer_cap * 2 : 64;
+        prod->defer = sl_xrealloc(prod->defer, prod->defer_cap * sizeof *prod->defer);
+    }
+    prod->defer[prod->ndefer++] = (struct deferred){ prod->defer_buf.len, value.len, msg_opaque };
+    if (sl_buf_append_slice(&prod->defer_buf, value) != SL_OK) {
+        prod->ndefer--;
+        return sl_fail(err, SL_ELIMIT, "event of %zu bytes too large to queue", value.len);
     }
     prod->inflight++;
     return SL_OK;
+}
+
+void collect_producer_flush(struct collect_producer *prod)
+{
+    bool failed = false;
+    for (size_t i = 0; i < prod->ndefer; i++) {
+        const struct deferred *d = &prod->defer[i];
+        if (rd_kafka_produce(prod->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                             prod->defer_buf.data + d->off, d->len, NULL, 0, d->opaque) == 0)
+            continue;
+        /* Not accepted by librdkafka: report it now, as a failed delivery. */
+        rd_kafka_resp_err_t e = rd_kafka_last_error();
+        char reason[160];
+        snprintf(reason, sizeof reason, "%s",
+                 e == RD_KAFKA_RESP_ERR__QUEUE_FULL ? "producer queue full" : rd_kafka_err2str(e));
+        prod->inflight--;
+        prod->errors++;
+        prod->fn(d->opaque, e == RD_KAFKA_RESP_ERR__QUEUE_FULL ? SL_ELIMIT : SL_EIO, reason,
+                 prod->arg);
+        failed = true;
+    }
+    prod->ndefer = 0;
+    sl_buf_reset(&prod->defer_buf);
+    if (failed) /* the replies just queued must not wait for another event */
+        sl_ev_wakeup(prod->ev);
 }
 
 int64_t collect_producer_inflight(const struct collect_producer *prod)

@@ -158,7 +158,15 @@ struct http_server_config {
     int idle_timeout_ms;       /* keep-alive idle / stalled reader; 0: 60000 */
     int request_timeout_ms;    /* from a request's first byte to its end; 0: 10000 */
     http_handler_fn *handler;  /* required */
-    void *arg;                 /* passed to handler */
+    void *arg;                 /* passed to handler and before_sleep */
+    /*
+     * Optional: called on the loop thread from the server's before-sleep
+     * hook before it writes the replies of this loop iteration, and again
+     * after each round of writing that dispatched more (pipelined)
+     * requests, so that a handler can batch work per iteration (collect
+     * hands its events to the producer here). It may reply.
+     */
+    void (*before_sleep)(void *arg);
 };
 
 /* Server-side counters (for /metrics). */

@@ -667,19 +667,27 @@ static void before_sleep(struct sl_ev *ev, void *arg)
 {
     (void)ev;
     struct http_server *srv = arg;
-    /* Process and flush; a reply during processing may queue a conn again. */
-    while (srv->pending) {
-        struct conn *conn = srv->pending;
-        srv->pending = conn->pending_next;
-        conn->queued = false;
-        if (conn->closed)
-            continue;
-        if (!conn->lingering)
-            process_input(conn);
-        if (!conn->closed)
-            flush_out(conn);
-        if (!conn->closed)
-            update_mask(conn);
+    /* The handler's batched work first (it may reply), then process and
+     * flush; a reply during processing may queue a conn again, and
+     * pipelined requests dispatched here give the handler more work. */
+    for (;;) {
+        if (srv->cfg.before_sleep)
+            srv->cfg.before_sleep(srv->cfg.arg);
+        if (!srv->pending)
+            break;
+        while (srv->pending) {
+            struct conn *conn = srv->pending;
+            srv->pending = conn->pending_next;
+            conn->queued = false;
+            if (conn->closed)
+                continue;
+            if (!conn->lingering)
+                process_input(conn);
+            if (!conn->closed)
+                flush_out(conn);
+            if (!conn->closed)
+                update_mask(conn);
+        }
     }
     while (srv->closed) {
         struct conn *conn = srv->closed;
