@@ -1,7 +1,9 @@
 /*
  * json_parse.c: libFuzzer target for the JSON reader (src/json/read.c).
  *
- * Each input is parsed as one document and as an NDJSON stream. On success
+ * Each input is parsed as one document, as one line's value (json_parse_line:
+ * it succeeds only where the value has no newline, and then agrees with
+ * json_parse_prefix) and as an NDJSON stream. On success
  * the tape's invariants are checked (every entry inside the input, `next`
  * nesting properly, keys where keys belong), every string is decoded and
  * re-escaped by the writer and the result must parse again to the same
@@ -95,6 +97,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         REQUIRE(rc == SL_EPROTO || rc == SL_ELIMIT);
         REQUIRE(err.msg[0] != '\0' && err.pos <= size);
+    }
+
+    /* As the value of one line: never across a newline, else as a prefix. */
+    size_t used = 0, used2 = 0;
+    sl_error_clear(&err);
+    if (json_parse_line(&doc, sl_slice_make(data, size), &used, &err) == SL_OK) {
+        REQUIRE(used <= size && memchr(data, '\n', used) == NULL);
+        check_tape(&doc, used);
+        sl_error_clear(&err);
+        REQUIRE(json_parse_prefix(&doc, sl_slice_make(data, size), &used2, &err) == SL_OK);
+        REQUIRE(used2 == used);
+    } else {
+        REQUIRE(err.pos <= size);
     }
 
     /* The same bytes as an NDJSON stream: must terminate and stay in bounds. */

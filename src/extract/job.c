@@ -252,14 +252,21 @@ static void add_corrupt(struct worker *w, struct sl_slice raw, const char *why, 
     sl_buf_release(&b);
 }
 
-static void process(struct worker *w, struct sl_slice value, int32_t partition, int64_t offset,
-                    int64_t ts_ms)
+static void process_doc(struct worker *w, struct sl_slice value, int32_t partition,
+                        int64_t offset, int64_t ts_ms);
+
+static void count_read(struct worker *w)
 {
-    struct job *job = w->job;
-    struct extract_conf *conf = job->conf;
     /* single writer; draw_progress() reads it from another thread */
     __atomic_store_n(&w->counts.read, w->counts.read + 1, __ATOMIC_RELAXED);
     w->since_commit++;
+}
+
+static void process(struct worker *w, struct sl_slice value, int32_t partition, int64_t offset,
+                    int64_t ts_ms)
+{
+    struct extract_conf *conf = w->job->conf;
+    count_read(w);
     if (!value.p) {
         add_corrupt(w, value, "null record value", partition, offset, ts_ms);
         return;
@@ -277,6 +284,16 @@ static void process(struct worker *w, struct sl_slice value, int32_t partition, 
         add_corrupt(w, value, perr.msg, partition, offset, ts_ms);
         return;
     }
+    process_doc(w, value, partition, offset, ts_ms);
+}
+
+/* The rest of process() once value is parsed into w->doc. */
+static void process_doc(struct worker *w, struct sl_slice value, int32_t partition,
+                        int64_t offset, int64_t ts_ms)
+{
+    struct job *job = w->job;
+    struct sl_error perr;
+    sl_error_clear(&perr);
     extract_row_reset(&w->row);
     if (extract_flatten(&w->row, &w->doc, json_root(&w->doc), &perr) != SL_OK) {
         add_corrupt(w, value, perr.msg, partition, offset, ts_ms);
@@ -821,7 +838,39 @@ static int64_t feed_lines(struct worker *w, const uint8_t *buf, size_t len, int6
                           int64_t now, int64_t base)
 {
     size_t pos = 0;
+    size_t record_max = w->job->conf->record_max;
     for (;;) {
+        /* The common line, one object: parse it in place and look for the
+         * newline after it, instead of scanning the line twice. Anything
+         * else (leading blanks, a second value, a parse error, a record
+         * over the cap) takes the line-by-line path below. */
+        if (pos < len && buf[pos] == '{') {
+            size_t used, cap = len - pos < record_max ? len - pos : record_max;
+            struct sl_error perr;
+            sl_error_clear(&perr);
+            if (json_parse_line(&w->doc, sl_slice_make(buf + pos, cap), &used, &perr) == SL_OK) {
+                size_t e = pos + used;
+                while (e < len && (buf[e] == ' ' || buf[e] == '\t' || buf[e] == '\r'))
+                    e++;
+                if (e < len && buf[e] == '\n') {
+                    size_t n = e - pos;
+                    if (buf[e - 1] == '\r')
+                        n--;
+                    ++*line;
+                    count_read(w);
+                    process_doc(w, sl_slice_make(buf + pos, n), 0, *line, now);
+                    int rc = tick(w, false);
+                    if (rc != SL_OK)
+                        return rc;
+                    pos = e + 1;
+                    if ((*line & 4095) == 0)
+                        __atomic_store_n(&w->done_bytes, base + (int64_t)pos, __ATOMIC_RELAXED);
+                    if (at_limit(w))
+                        break;
+                    continue;
+                }
+            }
+        }
         const uint8_t *nl = memchr(buf + pos, '\n', len - pos);
         if (!nl)
             break;

@@ -123,6 +123,14 @@ int json_parse(struct json_doc *doc, struct sl_slice in, struct sl_error *err);
  */
 int json_parse_prefix(struct json_doc *doc, struct sl_slice in, size_t *used,
                       struct sl_error *err);
+/*
+ * As json_parse_prefix(), for a value that must lie on one line of `in`:
+ * a newline is not whitespace here, so a value spread over lines fails
+ * where its first newline is. NDJSON readers parse a line in place with it,
+ * without finding the line's end first.
+ */
+int json_parse_line(struct json_doc *doc, struct sl_slice in, size_t *used,
+                    struct sl_error *err);
 
 /* The root value (valid after a successful parse). */
 static inline const struct json_val *json_root(const struct json_doc *doc)

@@ -58,6 +58,7 @@ struct parser {
     struct json_doc *doc;
     struct sl_error *err;
     int code;           /* SL_OK or the failure */
+    bool one_line;      /* a newline is not whitespace: it ends the input */
 };
 
 static int perr(struct parser *ps, int code, size_t pos, const char *what)
@@ -120,11 +121,11 @@ static inline uint32_t push(struct parser *ps, uint8_t type, size_t off)
     return i;
 }
 
-static inline size_t skip_ws(const uint8_t *p, size_t pos, size_t len)
+static inline size_t skip_ws(const uint8_t *p, size_t pos, size_t len, bool nl)
 {
     while (pos < len) {
         uint8_t c = p[pos];
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+        if (c == ' ' || (c == '\n' && nl) || c == '\r' || c == '\t')
             pos++;
         else
             break;
@@ -357,7 +358,8 @@ static int parse(struct parser *ps, size_t *used)
     uint32_t stack[DEPTH_HARD_MAX];
     uint32_t max_depth = doc->max_depth > DEPTH_HARD_MAX ? DEPTH_HARD_MAX : doc->max_depth;
     uint32_t depth = 0;
-    size_t pos = skip_ws(p, 0, len);
+    bool nl = !ps->one_line;
+    size_t pos = skip_ws(p, 0, len, nl);
 
     doc->nvals = 0;
     if (len >= JSON_INPUT_MAX)
@@ -382,7 +384,7 @@ value:
                 return ps->code;
             doc->vals[i].depth = (uint16_t)depth;
             stack[depth++] = i;
-            pos = skip_ws(p, pos + 1, len);
+            pos = skip_ws(p, pos + 1, len, nl);
             if (c == '{') {
                 if (pos < len && p[pos] == '}')
                     goto close;
@@ -444,12 +446,12 @@ value:
 after_value:
     if (depth == 0)
         goto done;
-    pos = skip_ws(p, pos, len);
+    pos = skip_ws(p, pos, len, nl);
     if (pos >= len)
         return perr_char(ps, pos, doc->vals[stack[depth - 1]].type == JSON_OBJECT
                                       ? "inside an object" : "inside an array");
     if (p[pos] == ',') {
-        pos = skip_ws(p, pos + 1, len);
+        pos = skip_ws(p, pos + 1, len, nl);
         if (doc->vals[stack[depth - 1]].type == JSON_OBJECT)
             goto key;
         goto value;
@@ -476,10 +478,10 @@ key:
         v->len = (uint32_t)(end - pos - 1);
         v->flags = (uint8_t)(JSON_F_KEY | (esc ? JSON_F_ESCAPED : 0));
         v->depth = (uint16_t)depth;
-        pos = skip_ws(p, end + 1, len);
+        pos = skip_ws(p, end + 1, len, nl);
         if (pos >= len || p[pos] != ':')
             return perr_char(ps, pos, "after an object key (want ':')");
-        pos = skip_ws(p, pos + 1, len);
+        pos = skip_ws(p, pos + 1, len, nl);
         goto value;
     }
 
@@ -500,7 +502,7 @@ done:
 
 int json_parse(struct json_doc *doc, struct sl_slice in, struct sl_error *err)
 {
-    struct parser ps = { in.p, in.len, 0, doc, err, SL_OK };
+    struct parser ps = { in.p, in.len, 0, doc, err, SL_OK, false };
     size_t used = 0;
     doc->src = in.p;
     int rc = parse(&ps, &used);
@@ -508,7 +510,7 @@ int json_parse(struct json_doc *doc, struct sl_slice in, struct sl_error *err)
         doc->nvals = 0;
         return rc;
     }
-    size_t end = skip_ws(in.p, used, in.len);
+    size_t end = skip_ws(in.p, used, in.len, true);
     if (end != in.len) {
         doc->nvals = 0;
         perr_char(&ps, end, "after the JSON value");
@@ -518,10 +520,10 @@ int json_parse(struct json_doc *doc, struct sl_slice in, struct sl_error *err)
     return SL_OK;
 }
 
-int json_parse_prefix(struct json_doc *doc, struct sl_slice in, size_t *used,
-                      struct sl_error *err)
+static int parse_prefix(struct json_doc *doc, struct sl_slice in, size_t *used,
+                        struct sl_error *err, bool one_line)
 {
-    struct parser ps = { in.p, in.len, 0, doc, err, SL_OK };
+    struct parser ps = { in.p, in.len, 0, doc, err, SL_OK, one_line };
     size_t u = 0;
     doc->src = in.p;
     int rc = parse(&ps, &u);
@@ -532,6 +534,18 @@ int json_parse_prefix(struct json_doc *doc, struct sl_slice in, size_t *used,
     doc->src_len = u;
     *used = u;
     return SL_OK;
+}
+
+int json_parse_prefix(struct json_doc *doc, struct sl_slice in, size_t *used,
+                      struct sl_error *err)
+{
+    return parse_prefix(doc, in, used, err, false);
+}
+
+int json_parse_line(struct json_doc *doc, struct sl_slice in, size_t *used,
+                    struct sl_error *err)
+{
+    return parse_prefix(doc, in, used, err, true);
 }
 
 /* ---------------------------------------------------------------- MARK: strings */

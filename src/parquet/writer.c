@@ -713,7 +713,14 @@ static bool append_fixed(struct pq_writer *w, struct wcol *col, uint64_t bits,
             return false;
         col->dict_on = false;
     }
-    sl_buf_le64(&col->vals, bits);
+    /* the per-value hot path: store in place while there is room */
+    if (col->vals.cap - col->vals.len >= 8) {
+        for (int b = 0; b < 8; b++)
+            col->vals.data[col->vals.len + b] = (uint8_t)(bits >> (8 * b));
+        col->vals.len += 8;
+    } else {
+        sl_buf_le64(&col->vals, bits);
+    }
     return true;
 }
 

@@ -129,6 +129,23 @@ def test_extract_corrupt_records_go_to_corrupt_table_with_reasons(tmp_path):
     assert rows(f"select count(*) as n from read_parquet('{out}/*.parquet')") == [{"n": 2}]
 
 
+def test_extract_input_is_one_record_per_line(tmp_path):
+    src = tmp_path / "lines.ndjson"
+    src.write_bytes(b'{"a":1}\r\n'           # CRLF
+                    b'  {"a":2}\n'            # leading blanks
+                    b'{"a":3} {"a":4}\n'      # two values on a line
+                    b'{"a":\n5}\n'            # one value spread over two lines
+                    b'{"a":6}   \n')          # trailing blanks
+    out = tmp_path / "t"
+    p = extract("--input", src, "-o", out)
+    assert "read 6 records: 3 written, 0 filtered out, 3 corrupt" in p.stdout
+    assert rows(f"select a from read_parquet('{out}/*.parquet') order by a") == [
+        {"a": 1}, {"a": 2}, {"a": 6}]
+    r = rows(f"select _offset, raw from read_parquet('{out}/_corrupt/*.parquet') order by _offset")
+    assert r == [{"_offset": 3, "raw": '{"a":3} {"a":4}'}, {"_offset": 4, "raw": '{"a":'},
+                 {"_offset": 5, "raw": "5}"}]
+
+
 def test_extract_widens_conflicting_types(tmp_path):
     src = tmp_path / "w.ndjson"
     src.write_text('{"a":1,"b":1,"c":true,"d":1}\n'

@@ -240,6 +240,26 @@ static void test_json_stream_reads_ndjson_and_names_bad_line(void)
     json_doc_release(&doc);
 }
 
+static void test_json_parse_line_stops_at_the_value_and_fails_across_lines(void)
+{
+    struct json_doc doc;
+    json_doc_init(&doc);
+    struct sl_error err = { 0 };
+    size_t used = 0;
+    const char *two = "{\"a\": [1, 2]} \n{\"b\":2}\n";
+    CHECK_INT(json_parse_line(&doc, sl_slice_str(two), &used, &err), SL_OK);
+    CHECK_INT(used, 13);
+    CHECK(json_obj_get(&doc, json_root(&doc), "a", 1) != NULL);
+    const char *spread = "{\"a\":\n1}\n";
+    CHECK_INT(json_parse_line(&doc, sl_slice_str(spread), &used, &err), SL_EPROTO);
+    CHECK_INT(err.pos, 5);
+    sl_error_clear(&err);
+    /* the same text is one value to json_parse_prefix */
+    CHECK_INT(json_parse_prefix(&doc, sl_slice_str(spread), &used, &err), SL_OK);
+    CHECK_INT(used, 8);
+    json_doc_release(&doc);
+}
+
 static void test_json_stream_accepts_one_pretty_object(void)
 {
     const char *body = "{\n  \"event_type\": \"x\",\n  \"n\": 1\n}\n";
@@ -343,6 +363,7 @@ int main(void)
     RUN(test_json_strings_crossing_sse_blocks_are_exact);
     RUN(test_json_stream_reads_ndjson_and_names_bad_line);
     RUN(test_json_stream_accepts_one_pretty_object);
+    RUN(test_json_parse_line_stops_at_the_value_and_fails_across_lines);
     RUN(test_json_data_suite_y_files_parse);
     RUN(test_json_data_suite_n_files_are_rejected);
     RUN(test_json_data_suite_i_files_do_not_crash);
