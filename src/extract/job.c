@@ -22,6 +22,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -1014,6 +1017,27 @@ static int run_all(struct job *job, void *(*fn)(void *))
     return SL_OK;
 }
 
+/* Newlines in p[0..n): 16 bytes a step (a memchr call per line was 50 ms of
+ * serial time on 180 MB). */
+static size_t count_newlines(const uint8_t *p, size_t n)
+{
+    size_t count = 0, i = 0;
+#ifdef __SSE2__
+    /* per-lane byte counters (a match is -1), summed before they can wrap */
+    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    while (i + 16 <= n) {
+        __m128i acc = zero;
+        for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16)
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), nl));
+        __m128i sums = _mm_sad_epu8(acc, zero);
+        count += (size_t)_mm_cvtsi128_si64(sums) + (size_t)_mm_extract_epi16(sums, 4);
+    }
+#endif
+    for (; i < n; i++)
+        count += p[i] == '\n';
+    return count;
+}
+
 /*
  * A regular file: map it, cut it at line boundaries into one slice per
  * worker, parse the slices in parallel, unify each table's schema across
@@ -1040,10 +1064,10 @@ static int run_file(struct job *job, int fd, size_t size)
         w->p = map + start;
         w->len = end - start;
         w->first_line = lines;
-        /* line numbers of the next slice start after this slice's newlines */
-        for (const uint8_t *q = w->p, *e = w->p + w->len; (q = memchr(q, '\n', (size_t)(e - q)));
-             q++)
-            lines++;
+        /* line numbers of the next slice start after this slice's newlines
+         * (counted before the workers start: the only serial pass) */
+        if (i < n - 1)
+            lines += (int64_t)count_newlines(w->p, w->len);
         start = end;
     }
     int rc = run_all(job, file_worker);
