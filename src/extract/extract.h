@@ -164,6 +164,10 @@ size_t extract_table_mem(const struct extract_table *t);
  */
 int extract_table_write(struct extract_table *t, const char *path, struct sl_error *err);
 
+/* Free the row buffers of a table whose rows are all written, keeping its
+ * columns and counts (rows added later allocate them again): a batch job
+ * calls it on each worker's thread, so the memory is returned in parallel. */
+void extract_table_trim(struct extract_table *t);
 /*
  * Give tables that hold parts of one table (same name, filled by different
  * threads) one schema: every table gets every column of the others, each

@@ -983,6 +983,13 @@ static void *file_worker(void *arg)
     }
     w->done_bytes = (int64_t)w->len;
     w->rc = used < 0 ? (int)used : SL_OK;
+    /* Rows hold copies of what they took from the slice: unmap the pages
+     * wholly inside it here, in parallel (run_file unmaps the rest). */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)w->p + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)w->p + w->len) & ~(page - 1);
+    if (hi > lo)
+        munmap((void *)lo, hi - lo);
     return NULL;
 }
 
@@ -990,6 +997,10 @@ static void *parts_worker(void *arg)
 {
     struct worker *w = arg;
     w->rc = write_parts(w, &w->err);
+    for (int t = 0; t < w->ntables; t++)
+        extract_table_trim(w->tables[t]);
+    if (w->corrupt)
+        extract_table_trim(w->corrupt);
     return NULL;
 }
 

@@ -392,6 +392,23 @@ void extract_table_add(struct extract_table *t, const struct extract_row *row,
     t->rows++;
 }
 
+void extract_table_trim(struct extract_table *t)
+{
+    if (t->rows != 0)
+        return;
+    for (size_t c = 0; c < t->ncols; c++) {
+        struct col *col = &t->cols[c];
+        free(col->kinds);
+        free(col->vals);
+        col->kinds = NULL;
+        col->vals = NULL;
+        col->n = col->cap = 0;
+        col->mixed = false;
+    }
+    sl_buf_release(&t->heap);
+    sl_buf_init(&t->heap, 0);
+}
+
 void extract_table_unify(struct extract_table *const *ts, size_t n)
 {
     if (n < 2)

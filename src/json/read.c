@@ -692,6 +692,10 @@ int json_int(const struct json_doc *doc, const struct json_val *v, int64_t *out)
         i = neg;
         uint64_t acc = 0;
         uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+        if (n - i <= 18) { /* cannot overflow: no division per digit */
+            for (; i < n; i++)
+                acc = acc * 10 + (uint64_t)(s[i] - '0');
+        }
         for (; i < n; i++) {
             uint64_t d = (uint64_t)(s[i] - '0');
             if (acc > (lim - d) / 10)
