@@ -118,16 +118,33 @@ static void test_table_case_variants_share_one_column(void)
     extract_table_free(t);
 }
 
-static void test_table_keeps_types_across_parts(void)
+static void test_table_keeps_types_across_parts_and_trims_its_buffers(void)
 {
     struct extract_table *t = extract_table_new("k", false);
     add_json(t, "{\"a\":\"x\"}", 0);
     struct pq_file *f = write_and_open(t, "k1.parquet");
     pq_file_free(f);
+    extract_table_trim(t); /* buffers go, the schema stays */
+    CHECK_INT(extract_table_mem(t), 0);
     add_json(t, "{\"a\":5}", 1);
+    add_json(t, "{\"b\":true}", 2);
     f = write_and_open(t, "k2.parquet");
-    CHECK(f && f->cols[0].type == PQ_STRING);
+    CHECK(f && f->ncols == 2 && f->cols[0].type == PQ_STRING && f->num_rows == 2);
+    if (f) {
+        struct sl_error err = { 0 };
+        size_t cols[] = { 0, 1 };
+        struct pq_rows *rows = pq_rows_new(f, 0, cols, 2, &err);
+        CHECK_INT(pq_rows_next(rows, &err), 1);
+        struct pq_value v = pq_rows_value(rows, 0);
+        CHECK(!v.null && v.s.len == 1 && v.s.p[0] == '5');
+        CHECK(pq_rows_value(rows, 1).null);
+        CHECK_INT(pq_rows_next(rows, &err), 1);
+        CHECK(pq_rows_value(rows, 0).null);
+        CHECK(!pq_rows_value(rows, 1).null);
+        pq_rows_free(rows);
+    }
     pq_file_free(f);
+    CHECK_INT(extract_table_written(t), 3);
     extract_table_free(t);
 }
 
@@ -312,7 +329,7 @@ int main(void)
     RUN(test_table_union_schema_sorted_with_meta_first);
     RUN(test_table_widens_int_to_double_and_mixed_to_string);
     RUN(test_table_case_variants_share_one_column);
-    RUN(test_table_keeps_types_across_parts);
+    RUN(test_table_keeps_types_across_parts_and_trims_its_buffers);
     RUN(test_table_strings_longer_than_16_mib_round_trip);
     RUN(test_commit_publishes_parts_success_and_offsets);
     RUN(test_commit_append_keeps_parts_and_overwrite_replaces_them);
