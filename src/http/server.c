@@ -119,16 +119,51 @@ struct http_server {
 
 /* ------------------------------------------------------------- response */
 
+/* Decimal digits of v at p (room for 20); returns how many. */
+static size_t put_dec(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
+}
+
 int http_response_write(struct sl_buf *out, const struct http_response *resp, int minor,
                         bool keep_alive, bool head_only, const char *date)
 {
+    /* Built by hand, not with printf: this runs once per reply. */
     size_t before = out->len;
-    int rc = sl_buf_appendf(out, "HTTP/1.1 %d %s\r\n%s", resp->status,
-                            http_status_text(resp->status), date ? date : "");
-    if (rc == SL_OK && resp->content_type)
-        rc = sl_buf_appendf(out, "Content-Type: %s\r\n", resp->content_type);
+    char num[24];
+    int rc = sl_buf_append(out, "HTTP/1.1 ", 9);
+    if (rc == SL_OK && resp->status >= 0)
+        rc = sl_buf_append(out, num, put_dec(num, (uint64_t)resp->status));
+    else if (rc == SL_OK)
+        rc = sl_buf_appendf(out, "%d", resp->status);
     if (rc == SL_OK)
-        rc = sl_buf_appendf(out, "Content-Length: %zu\r\n", resp->body.len);
+        rc = sl_buf_append(out, " ", 1);
+    if (rc == SL_OK)
+        rc = sl_buf_append_str(out, http_status_text(resp->status));
+    if (rc == SL_OK)
+        rc = sl_buf_append(out, "\r\n", 2);
+    if (rc == SL_OK && date)
+        rc = sl_buf_append_str(out, date);
+    if (rc == SL_OK && resp->content_type) {
+        rc = sl_buf_append(out, "Content-Type: ", 14);
+        if (rc == SL_OK)
+            rc = sl_buf_append_str(out, resp->content_type);
+        if (rc == SL_OK)
+            rc = sl_buf_append(out, "\r\n", 2);
+    }
+    if (rc == SL_OK)
+        rc = sl_buf_append(out, "Content-Length: ", 16);
+    if (rc == SL_OK)
+        rc = sl_buf_append(out, num, put_dec(num, resp->body.len));
+    if (rc == SL_OK)
+        rc = sl_buf_append(out, "\r\n", 2);
     if (rc == SL_OK && !keep_alive)
         rc = sl_buf_append_str(out, "Connection: close\r\n");
     else if (rc == SL_OK && minor == 0)
@@ -411,15 +446,19 @@ static bool head_may_be_complete(struct conn *conn)
     return len >= conn->srv->cfg.max_head_bytes;
 }
 
-static void dispatch(struct conn *conn, size_t body_len)
+/* `parsed`: srv->req still holds this request's head, parsed in this same
+ * pass of process_input with the buffer unmoved since. */
+static void dispatch(struct conn *conn, size_t body_len, bool parsed)
 {
     struct http_server *srv = conn->srv;
     struct http_request *req = &srv->req;
     uint8_t *base = conn->in.data + conn->in_off;
     struct sl_error err = { 0 };
-    /* Parse the head again: the buffer may have moved since (the result
-     * is the same, the slices now point at the current bytes). */
-    int rc = http_request_parse(base, conn->head_len, srv->cfg.max_head_bytes, req, &err);
+    /* Otherwise parse the head again: the buffer may have moved since (the
+     * result is the same, the slices now point at the current bytes). */
+    int rc = parsed ? (int)conn->head_len
+                    : http_request_parse(base, conn->head_len, srv->cfg.max_head_bytes, req,
+                                         &err);
     if (rc != (int)conn->head_len) {
         fail_request(conn, 500, "request head changed", 1);
         return;
@@ -443,6 +482,7 @@ static void process_input(struct conn *conn)
     while (!conn->closed && !conn->no_more && !srv->draining &&
            conn->nexch < srv->cfg.max_pipeline && conn->out.len - conn->out_off < OUT_HIGH &&
            conn->in_off < conn->in.len) {
+        bool parsed = false; /* the head was parsed in this pass: srv->req holds it */
         if (conn->state == ST_HEAD) {
             if (!conn->req_start_ms)
                 conn->req_start_ms = sl_clock_mono_ms();
@@ -469,6 +509,7 @@ static void process_input(struct conn *conn)
                 break;
             }
             conn->state = ST_BODY;
+            parsed = true;
             conn->ck = (struct http_chunked){ 0 };
             conn->sent_continue = false;
             size_t have = conn->in.len - conn->in_off - conn->head_len;
@@ -499,7 +540,7 @@ static void process_input(struct conn *conn)
                 break;
             body_len = (size_t)conn->content_length;
         }
-        dispatch(conn, body_len);
+        dispatch(conn, body_len, parsed);
         conn->in_off += conn->head_len + body_len;
         conn->state = ST_HEAD;
         conn->scan = 0;
