@@ -31,11 +31,17 @@ struct part {
     bool done;         /* bounded mode: nothing more to return */
 };
 
+#define KC_PENDING 512
+
 struct kclient_consumer {
     rd_kafka_t *rk;             /* owned */
     rd_kafka_topic_t *rkt;      /* owned */
     rd_kafka_queue_t *queue;    /* owned: every started partition feeds it */
     rd_kafka_message_t *held;   /* owned: the message last returned, freed on next call */
+    /* owned: messages taken from the queue in one call and not yet
+     * returned (librdkafka reads its clock per call, not per message) */
+    rd_kafka_message_t *pending[KC_PENDING];
+    size_t npending, next_pending;
     char *topic;                /* owned */
     struct part *parts;         /* owned: indexed by partition id, n_parts entries */
     int32_t n_parts;            /* partitions in the topic */
@@ -218,6 +224,8 @@ void kclient_consumer_free(struct kclient_consumer *cons)
         return;
     if (cons->held)
         rd_kafka_message_destroy(cons->held);
+    while (cons->next_pending < cons->npending)
+        rd_kafka_message_destroy(cons->pending[cons->next_pending++]);
     for (int32_t id = 0; cons->parts && id < cons->n_parts; id++)
         if (cons->parts[id].started)
             rd_kafka_consume_stop(cons->rkt, id);
@@ -254,21 +262,40 @@ int kclient_consumer_next(struct kclient_consumer *cons, struct kclient_msg *msg
         rd_kafka_message_destroy(cons->held);
         cons->held = NULL;
     }
-    int64_t deadline = timeout_ms < 0 ? -1 : sl_clock_mono_ms() + timeout_ms;
+    /* The clock is read only when a wait has to be resumed: reading it twice
+     * a message was 9% of a fast consumer's time (kvm-clock). So the first
+     * wait gets the whole timeout and the deadline counts from its end,
+     * which can stretch a timeout that met an end-of-partition event. */
+    int64_t deadline = -1;
+    bool first = true;
     for (;;) {
         if (finished(cons))
             return 0;
-        int wait = -1;
-        if (deadline >= 0) {
-            int64_t left = deadline - sl_clock_mono_ms();
-            wait = left > 0 ? (int)left : 0;
+        int wait = timeout_ms < 0 ? -1 : timeout_ms;
+        if (!first && timeout_ms >= 0) {
+            int64_t now = sl_clock_mono_ms();
+            if (deadline < 0)
+                deadline = now + timeout_ms;
+            wait = deadline > now ? (int)(deadline - now) : 0;
         }
-        rd_kafka_message_t *rkm = rd_kafka_consume_queue(cons->queue, wait);
-        if (!rkm) {
-            if (deadline >= 0 && sl_clock_mono_ms() >= deadline)
-                return SL_EAGAIN;
-            continue;
+        if (cons->next_pending == cons->npending) {
+            /* what is queued now, without waiting (a batch call with a
+             * timeout waits for a full batch); else wait for one message */
+            ssize_t n = rd_kafka_consume_batch_queue(cons->queue, 0, cons->pending, KC_PENDING);
+            if (n <= 0 && wait != 0) {
+                cons->pending[0] = rd_kafka_consume_queue(cons->queue, wait);
+                n = cons->pending[0] ? 1 : 0;
+            }
+            cons->npending = n > 0 ? (size_t)n : 0;
+            cons->next_pending = 0;
+            if (n <= 0) {
+                if (timeout_ms >= 0 && (deadline < 0 || sl_clock_mono_ms() >= deadline))
+                    return SL_EAGAIN;
+                continue;
+            }
         }
+        first = false;
+        rd_kafka_message_t *rkm = cons->pending[cons->next_pending++];
         int32_t id = rkm->partition;
         struct part *part = id >= 0 && id < cons->n_parts ? &cons->parts[id] : NULL;
         if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
