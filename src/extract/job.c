@@ -98,6 +98,7 @@ struct worker {
     const uint8_t *p;               /* borrowed: the mapped file */
     size_t len;
     int64_t first_line;             /* line number of p[0] minus one */
+    int64_t nlines;                 /* newlines in the slice */
     int64_t done_bytes;             /* bytes consumed (progress) */
     int rc;                         /* the worker's result */
     struct sl_error err;            /* its failure */
@@ -993,6 +994,34 @@ static void *file_worker(void *arg)
     return NULL;
 }
 
+/* Newlines in p[0..n): 16 bytes a step (a memchr call per line was 50 ms on
+ * 180 MB). */
+static size_t count_newlines(const uint8_t *p, size_t n)
+{
+    size_t count = 0, i = 0;
+#ifdef __SSE2__
+    /* per-lane byte counters (a match is -1), summed before they can wrap */
+    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    while (i + 16 <= n) {
+        __m128i acc = zero;
+        for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16)
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), nl));
+        __m128i sums = _mm_sad_epu8(acc, zero);
+        count += (size_t)_mm_cvtsi128_si64(sums) + (size_t)_mm_extract_epi16(sums, 4);
+    }
+#endif
+    for (; i < n; i++)
+        count += p[i] == '\n';
+    return count;
+}
+
+static void *count_worker(void *arg)
+{
+    struct worker *w = arg;
+    w->nlines = (int64_t)count_newlines(w->p, w->len);
+    return NULL;
+}
+
 static void *parts_worker(void *arg)
 {
     struct worker *w = arg;
@@ -1028,27 +1057,6 @@ static int run_all(struct job *job, void *(*fn)(void *))
     return SL_OK;
 }
 
-/* Newlines in p[0..n): 16 bytes a step (a memchr call per line was 50 ms of
- * serial time on 180 MB). */
-static size_t count_newlines(const uint8_t *p, size_t n)
-{
-    size_t count = 0, i = 0;
-#ifdef __SSE2__
-    /* per-lane byte counters (a match is -1), summed before they can wrap */
-    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
-    while (i + 16 <= n) {
-        __m128i acc = zero;
-        for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16)
-            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), nl));
-        __m128i sums = _mm_sad_epu8(acc, zero);
-        count += (size_t)_mm_cvtsi128_si64(sums) + (size_t)_mm_extract_epi16(sums, 4);
-    }
-#endif
-    for (; i < n; i++)
-        count += p[i] == '\n';
-    return count;
-}
-
 /*
  * A regular file: map it, cut it at line boundaries into one slice per
  * worker, parse the slices in parallel, unify each table's schema across
@@ -1074,14 +1082,17 @@ static int run_file(struct job *job, int fd, size_t size)
         struct worker *w = &job->workers[i];
         w->p = map + start;
         w->len = end - start;
-        w->first_line = lines;
-        /* line numbers of the next slice start after this slice's newlines
-         * (counted before the workers start: the only serial pass) */
-        if (i < n - 1)
-            lines += (int64_t)count_newlines(w->p, w->len);
         start = end;
     }
-    int rc = run_all(job, file_worker);
+    /* line numbers of a slice start after the newlines of the slices
+     * before it: counted first, each worker its own slice */
+    int rc = run_all(job, count_worker);
+    for (int i = 0; i < n; i++) {
+        job->workers[i].first_line = lines;
+        lines += job->workers[i].nlines;
+    }
+    if (rc == SL_OK)
+        rc = run_all(job, file_worker);
     if (rc == SL_OK)
         rc = finish_parallel(job);
     munmap((void *)map, size);

@@ -146,6 +146,20 @@ def test_extract_input_is_one_record_per_line(tmp_path):
                  {"_offset": 5, "raw": "5}"}]
 
 
+def test_extract_file_line_numbers_hold_across_parallel_slices(tmp_path):
+    # a file is cut into one slice per worker: offsets of every slice are
+    # still the records' line numbers in the whole file
+    src = tmp_path / "big.ndjson"
+    lines = [json.dumps({"n": i}) for i in range(1, 20001)]
+    lines[14999] = "not json"  # line 15000, in the second half
+    src.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "t"
+    p = extract("--meta", "--input", src, "-o", out)
+    assert "read 20000 records: 19999 written, 0 filtered out, 1 corrupt" in p.stdout
+    assert rows(f"select count(*) as bad from read_parquet('{out}/*.parquet') where _offset != n") == [{"bad": 0}]
+    assert rows(f"select _offset from read_parquet('{out}/_corrupt/*.parquet')") == [{"_offset": 15000}]
+
+
 def test_extract_widens_conflicting_types(tmp_path):
     src = tmp_path / "w.ndjson"
     src.write_text('{"a":1,"b":1,"c":true,"d":1}\n'
