@@ -154,7 +154,7 @@ def test_extract_file_line_numbers_hold_across_parallel_slices(tmp_path):
     lines[14999] = "not json"  # line 15000, in the second half
     src.write_text("\n".join(lines) + "\n")
     out = tmp_path / "t"
-    p = extract("--meta", "--input", src, "-o", out)
+    p = extract("--meta", "--threads", "3", "--input", src, "-o", out)
     assert "read 20000 records: 19999 written, 0 filtered out, 1 corrupt" in p.stdout
     assert rows(f"select count(*) as bad from read_parquet('{out}/*.parquet') where _offset != n") == [{"bad": 0}]
     assert rows(f"select _offset from read_parquet('{out}/_corrupt/*.parquet')") == [{"_offset": 15000}]
