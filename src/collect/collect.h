@@ -10,8 +10,10 @@
  *             file (docs/routes.md); collect_routes_*.
  *   event     one event's JSON, byte for byte what Python's json.dumps
  *             writes for the reference app's dict; collect_event_*.
- *   producer  librdkafka on the event loop: delivery reports are brought
- *             onto the loop with sl_ev_wakeup(); collect_producer_*.
+ *   producer  librdkafka on the event loop: the events of one loop
+ *             iteration are handed to librdkafka together, before the loop
+ *             sleeps, and delivery reports are brought onto the loop with
+ *             sl_ev_wakeup(); collect_producer_*.
  *   service   the HTTP handler, /healthz, /metrics, draining on stop;
  *             collect_new / collect_run / collect_stop.
  *
@@ -129,7 +131,8 @@ int collect_json_str_latin1(struct sl_buf *out, struct sl_slice s);
 
 struct collect_producer;
 
-/* A delivery report, on the loop thread: code SL_OK or SL_EIO with reason. */
+/* A delivery report, on the loop thread: code SL_OK, or SL_EIO (or SL_ELIMIT:
+ * librdkafka's local queue was full) with a reason. */
 typedef void collect_delivery_fn(void *msg_opaque, int code, const char *reason, void *arg);
 
 struct collect_producer_config {
