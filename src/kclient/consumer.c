@@ -136,6 +136,9 @@ static int start_partition(struct kclient_consumer *cons, int32_t id, int64_t st
             part->done = true;
             return SL_OK;
         }
+        /* A numeric start: given "beginning", librdkafka looks the offset
+         * up itself, and its first fetch then sometimes waits 0.5 s. */
+        start = first;
     }
     if (start == KCLIENT_OFFSET_END && !cons->stop_at_end) {
         /* Resolve "end" now rather than when librdkafka's fetcher gets to it,
