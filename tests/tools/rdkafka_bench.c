@@ -202,6 +202,7 @@ static void run_consume(void)
     rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);
     report("consume", got, bytes, secs);
+    fprintf(stderr, "rdkafka_bench: first message after %.3f s\n", t1 - t0);
 }
 
 static void run_disk(void)
