@@ -98,8 +98,9 @@ int extract_flatten(struct extract_row *row, const struct json_doc *doc,
 long extract_row_find(const struct extract_row *row, const char *name, size_t n);
 
 /* Set string field `name` to s, replacing every field of that name
- * (case-insensitive; the first such field keeps its place and spelling). The
- * bytes are copied into the row's arena. */
+ * (case-insensitive; the first such field keeps its place and spelling).
+ * Both are borrowed, like the record's own fields: their bytes must stay
+ * unchanged until the row is reset (tables copy what they keep). */
 void extract_row_set_str(struct extract_row *row, struct sl_slice name, struct sl_slice s);
 /* Same for an int64 field / a NULL field. */
 void extract_row_set_int(struct extract_row *row, struct sl_slice name, int64_t v);

@@ -97,8 +97,7 @@ static struct extract_field *row_slot(struct extract_row *row, struct sl_slice n
         f->name = keep;
     } else {
         f = row_push(row);
-        char *copy = sl_arena_strndup(&row->arena, (const char *)name.p, name.len);
-        f->name = sl_slice_make(copy, name.len);
+        f->name = name;
     }
     return f;
 }
@@ -106,9 +105,8 @@ static struct extract_field *row_slot(struct extract_row *row, struct sl_slice n
 void extract_row_set_str(struct extract_row *row, struct sl_slice name, struct sl_slice s)
 {
     struct extract_field *f = row_slot(row, name);
-    char *copy = sl_arena_strndup(&row->arena, (const char *)s.p, s.len);
     f->kind = EXTRACT_STRING;
-    f->s = sl_slice_make(copy, s.len);
+    f->s = s;
 }
 
 void extract_row_set_int(struct extract_row *row, struct sl_slice name, int64_t v)
