@@ -76,6 +76,14 @@ struct set_pair {
 
 struct job;
 
+/* A piece of a mapped --input file, whole lines; workers take them in turn. */
+struct file_slice {
+    const uint8_t *p;   /* borrowed: the mapped file */
+    size_t len;
+    int64_t first_line; /* line number of p[0] minus one */
+    int64_t nlines;     /* newlines in the slice */
+};
+
 /*
  * Per-thread state of the record pipeline: its parse tape, rows, tables and
  * counts. A Kafka or stdin job has one worker; a file job has one per
@@ -94,12 +102,7 @@ struct worker {
     int64_t since_commit;           /* records read since the last commit */
     int64_t cached_ts_ms;           /* timestamp text cache */
     char cached_ts[24];
-    /* file slice (parallel --input) */
-    const uint8_t *p;               /* borrowed: the mapped file */
-    size_t len;
-    int64_t first_line;             /* line number of p[0] minus one */
-    int64_t nlines;                 /* newlines in the slice */
-    int64_t done_bytes;             /* bytes consumed (progress) */
+    int64_t done_bytes;             /* --input file: bytes consumed (progress) */
     int rc;                         /* the worker's result */
     struct sl_error err;            /* its failure */
 };
@@ -111,6 +114,9 @@ struct job {
     int nsets;
     struct extract_commit *commit;  /* owned; part paths handed out under `lock` */
     pthread_mutex_t lock;
+    struct file_slice *slices;      /* owned: a regular --input file cut at newlines */
+    size_t nslices;
+    size_t next_slice;              /* atomic: the next slice a worker takes */
     struct worker *workers;         /* owned: nalloc of them */
     int nalloc;
     int nworkers;                   /* workers in use (<= nalloc) */
@@ -971,26 +977,37 @@ static int run_stream(struct job *job, int fd)
 }
 
 /* One worker of a parallel file read: its lines, then its parts. */
+/* Take slices until none are left: a worker slowed by something else on
+ * the machine takes fewer, instead of holding the others up at the end. */
 static void *file_worker(void *arg)
 {
     struct worker *w = arg;
-    int64_t line = w->first_line;
-    int64_t used = feed_lines(w, w->p, w->len, &line, sl_clock_wall_ms(), 0);
-    if (used >= 0 && (size_t)used < w->len && !at_limit(w)) {
-        /* the file's last line has no newline */
-        line++;
-        process(w, sl_slice_make(w->p + used, w->len - (size_t)used), 0, line,
-                sl_clock_wall_ms());
+    struct job *job = w->job;
+    size_t k;
+    while (w->rc == SL_OK &&
+           (k = __atomic_fetch_add(&job->next_slice, 1, __ATOMIC_RELAXED)) < job->nslices) {
+        const struct file_slice *sl = &job->slices[k];
+        int64_t line = sl->first_line, done = w->done_bytes;
+        int64_t used = feed_lines(w, sl->p, sl->len, &line, sl_clock_wall_ms(), done);
+        if (used < 0) {
+            w->rc = (int)used;
+            break;
+        }
+        if ((size_t)used < sl->len) {
+            /* the file's last line has no newline */
+            line++;
+            process(w, sl_slice_make(sl->p + used, sl->len - (size_t)used), 0, line,
+                    sl_clock_wall_ms());
+        }
+        __atomic_store_n(&w->done_bytes, done + (int64_t)sl->len, __ATOMIC_RELAXED);
+        /* Rows hold copies of what they took from the slice: unmap the pages
+         * wholly inside it here, in parallel (run_file unmaps the rest). */
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        uintptr_t lo = ((uintptr_t)sl->p + page - 1) & ~(page - 1);
+        uintptr_t hi = ((uintptr_t)sl->p + sl->len) & ~(page - 1);
+        if (hi > lo)
+            munmap((void *)lo, hi - lo);
     }
-    w->done_bytes = (int64_t)w->len;
-    w->rc = used < 0 ? (int)used : SL_OK;
-    /* Rows hold copies of what they took from the slice: unmap the pages
-     * wholly inside it here, in parallel (run_file unmaps the rest). */
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = ((uintptr_t)w->p + page - 1) & ~(page - 1);
-    uintptr_t hi = ((uintptr_t)w->p + w->len) & ~(page - 1);
-    if (hi > lo)
-        munmap((void *)lo, hi - lo);
     return NULL;
 }
 
@@ -1017,8 +1034,10 @@ static size_t count_newlines(const uint8_t *p, size_t n)
 
 static void *count_worker(void *arg)
 {
-    struct worker *w = arg;
-    w->nlines = (int64_t)count_newlines(w->p, w->len);
+    struct job *job = ((struct worker *)arg)->job;
+    size_t k;
+    while ((k = __atomic_fetch_add(&job->next_slice, 1, __ATOMIC_RELAXED)) < job->nslices)
+        job->slices[k].nlines = (int64_t)count_newlines(job->slices[k].p, job->slices[k].len);
     return NULL;
 }
 
@@ -1058,39 +1077,45 @@ static int run_all(struct job *job, void *(*fn)(void *))
 }
 
 /*
- * A regular file: map it, cut it at line boundaries into one slice per
- * worker, parse the slices in parallel, unify each table's schema across
- * workers, and write every worker's parts in parallel.
+ * A regular file: map it, cut it at line boundaries into slices (several per
+ * worker, at least SLICE_MIN bytes), parse the slices in parallel, unify
+ * each table's schema across workers, and write every worker's parts in
+ * parallel.
  */
+#define SLICES_PER_WORKER 8
+#define SLICE_MIN (4u << 20)
+
 static int run_file(struct job *job, int fd, size_t size)
 {
     const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED)
         return sl_fail_errno(job->err, SL_EIO, "cannot map '%s'", job->conf->input);
     madvise((void *)map, size, MADV_SEQUENTIAL);
-    int n = job->nworkers;
+    size_t n = (size_t)job->nworkers * SLICES_PER_WORKER;
+    if (n > size / SLICE_MIN)
+        n = size / SLICE_MIN > (size_t)job->nworkers ? size / SLICE_MIN : (size_t)job->nworkers;
+    job->slices = sl_xcalloc(n, sizeof *job->slices); /* owned by job */
     size_t start = 0;
-    int64_t lines = 0;
-    for (int i = 0; i < n; i++) {
-        size_t end = i == n - 1 ? size : size / (size_t)n * (size_t)(i + 1);
+    for (size_t i = 0; i < n && start < size; i++) {
+        size_t end = i == n - 1 ? size : size / n * (i + 1);
         if (end < start)
             end = start;
         if (i < n - 1) {
             const uint8_t *nl = memchr(map + end, '\n', size - end);
             end = nl ? (size_t)(nl - map) + 1 : size;
         }
-        struct worker *w = &job->workers[i];
-        w->p = map + start;
-        w->len = end - start;
+        job->slices[job->nslices].p = map + start;
+        job->slices[job->nslices++].len = end - start;
         start = end;
     }
-    /* line numbers of a slice start after the newlines of the slices
-     * before it: counted first, each worker its own slice */
+    /* a slice's line numbers start after the newlines of those before it */
     int rc = run_all(job, count_worker);
-    for (int i = 0; i < n; i++) {
-        job->workers[i].first_line = lines;
-        lines += job->workers[i].nlines;
+    int64_t lines = 0;
+    for (size_t i = 0; i < job->nslices; i++) {
+        job->slices[i].first_line = lines;
+        lines += job->slices[i].nlines;
     }
+    job->next_slice = 0;
     if (rc == SL_OK)
         rc = run_all(job, file_worker);
     if (rc == SL_OK)
@@ -1298,6 +1323,7 @@ int extract_run(struct extract_conf *conf, struct sl_error *err)
     for (int i = 0; i < job.nalloc; i++)
         worker_release(&job.workers[i]);
     free(job.workers);
+    free(job.slices);
     extract_commit_free(job.commit);
     extract_where_free(job.where);
     free(job.sets);

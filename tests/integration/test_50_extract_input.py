@@ -201,7 +201,7 @@ def test_extract_modes_error_append_overwrite(tmp_path):
     extract("--input", src, "-o", out, "--mode", "append")
     assert rows(f"select count(*) as n from read_parquet('{out}/*.parquet')") == [{"n": 80}]
     appended = set(out.glob("*.parquet"))
-    assert first < appended and len(appended) == 2 * len(first)  # the old parts are kept
+    assert first < appended  # the old parts are kept, new ones added (how many: the workers')
     extract("--input", src, "-o", out, "--mode", "overwrite", "--where", "event_type = 'default'")
     assert rows(f"select count(*) as n from read_parquet('{out}/*.parquet')") == [{"n": 20}]
     assert not (set(out.glob("*.parquet")) & appended)  # every old part is gone
