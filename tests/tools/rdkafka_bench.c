@@ -152,6 +152,10 @@ static void run_consume(void)
     if (getenv("RDKAFKA_BENCH_FETCH_BYTES"))
         set(conf, "fetch.message.max.bytes", getenv("RDKAFKA_BENCH_FETCH_BYTES"));
     set(conf, "queued.max.messages.kbytes", "262144");
+    /* librdkafka 2.0.2 pauses fetching for about a second whenever the
+     * local queue passes queued.min.messages and drains (src/kclient does
+     * the same) */
+    set(conf, "queued.min.messages", "10000000");
     set_extra(conf);
     char errstr[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
