@@ -172,13 +172,7 @@ struct kclient_consumer *kclient_consumer_new(const struct kclient_consumer_conf
     rd_kafka_conf_t *rconf = kclient_conf_new(conf->bootstrap, err);
     if (!rconf)
         goto fail;
-    /* librdkafka 2.0.2 stops fetching while a partition's queue holds
-     * queued.min.messages (default 100,000) and, once the application has
-     * drained it, fetches again only about a second later: a reader slower
-     * than the broker stalled a second per 100,000 messages (extract of 1 M
-     * events: 4.5 s with one thread, 1.5 s here). Queued bytes stay capped
-     * by queued.max.messages.kbytes (64 MiB by default). */
-    if (kclient_conf_set(rconf, "queued.min.messages", "10000000", err) != SL_OK ||
+    if (kclient_conf_consumer(rconf, err) != SL_OK ||
         kclient_conf_set(rconf, "enable.partition.eof", conf->stop_at_end ? "true" : "false",
                          err) != SL_OK ||
         kclient_conf_set(rconf, "auto.offset.reset", "earliest", err) != SL_OK ||

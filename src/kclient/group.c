@@ -108,7 +108,8 @@ struct kclient_group_consumer *kclient_group_consumer_new(const struct kclient_g
     rd_kafka_conf_t *rconf = kclient_conf_new(conf->bootstrap, err);
     if (!rconf)
         goto fail;
-    if (kclient_conf_set(rconf, "group.id", conf->group, err) != SL_OK ||
+    if (kclient_conf_consumer(rconf, err) != SL_OK ||
+        kclient_conf_set(rconf, "group.id", conf->group, err) != SL_OK ||
         kclient_conf_set(rconf, "enable.partition.eof", conf->stop_at_end ? "true" : "false",
                          err) != SL_OK ||
         kclient_conf_set(rconf, "auto.offset.reset",

@@ -22,6 +22,9 @@ rd_kafka_conf_t *kclient_conf_new(const char *bootstrap, struct sl_error *err);
 int kclient_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
                      struct sl_error *err);
 
+/* The properties every sluice consumer sets (see conf.c); SL_OK or SL_EUSAGE. */
+int kclient_conf_consumer(rd_kafka_conf_t *conf, struct sl_error *err);
+
 /* Apply a NULL-terminated "name=value" list (NULL: nothing); SL_OK or SL_EUSAGE. */
 int kclient_conf_props(rd_kafka_conf_t *conf, const char *const *props, struct sl_error *err);
 
