@@ -20,11 +20,11 @@
  * becomes non-zero in --follow). For a regular --input file, and for a
  * batch (not --follow) topic read, it parses and writes with conf->threads
  * worker threads (each with its own tables; their schemas are unified
- * before writing): file workers each take a slice of the file, topic
+ * before writing): file workers take slices of the file in turn, topic
  * workers take batches the calling thread consumes. stdin and --follow run
- * on the caller's thread. The other functions here
- * are not thread-safe: a table, row or where object belongs to one thread
- * (a compiled where may be evaluated by many at once: it is read-only).
+ * on the caller's thread. The other functions here are not thread-safe: a
+ * table, row or where object belongs to one thread (a compiled where may be
+ * evaluated by many at once: it is read-only).
  */
 #ifndef EXTRACT_EXTRACT_H
 #define EXTRACT_EXTRACT_H
