@@ -152,14 +152,6 @@ int sl_buf_le32(struct sl_buf *buf, uint32_t v)
     return sl_buf_append(buf, b, 4);
 }
 
-int sl_buf_le64(struct sl_buf *buf, uint64_t v)
-{
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    return sl_buf_append(buf, b, 8);
-}
-
 int sl_buf_uvarint(struct sl_buf *buf, uint64_t v)
 {
     uint8_t b[SL_VARINT_MAX];

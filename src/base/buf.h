@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "base/slice.h"
 
 struct sl_buf {
@@ -54,13 +55,24 @@ int sl_buf_be16(struct sl_buf *buf, uint16_t v);
 int sl_buf_be32(struct sl_buf *buf, uint32_t v);
 int sl_buf_be64(struct sl_buf *buf, uint64_t v);
 int sl_buf_le32(struct sl_buf *buf, uint32_t v);
-int sl_buf_le64(struct sl_buf *buf, uint64_t v);
 int sl_buf_uvarint(struct sl_buf *buf, uint64_t v); /* protobuf varint */
 int sl_buf_varint(struct sl_buf *buf, int64_t v);   /* zigzag, then uvarint */
 
 /* Reserve, then patch: overwrite bytes already written at `off`. */
 void sl_buf_patch_be32(struct sl_buf *buf, size_t off, uint32_t v);
 void sl_buf_patch_le32(struct sl_buf *buf, size_t off, uint32_t v);
+
+/* Inline, as the Parquet writer appends every PLAIN number with it. */
+static inline int sl_buf_le64(struct sl_buf *buf, uint64_t v)
+{
+    if (buf->cap - buf->len < 8 && sl_buf_reserve(buf, 8) != SL_OK)
+        return SL_ELIMIT;
+    for (int i = 0; i < 8; i++)
+        buf->data[buf->len + i] = (uint8_t)(v >> (8 * i));
+    buf->len += 8;
+    buf->data[buf->len] = '\0';
+    return SL_OK;
+}
 
 static inline struct sl_slice sl_buf_slice(const struct sl_buf *buf)
 {

@@ -266,39 +266,35 @@ int kclient_consumer_next(struct kclient_consumer *cons, struct kclient_msg *msg
         rd_kafka_message_destroy(cons->held);
         cons->held = NULL;
     }
-    /* The clock is read only when a wait has to be resumed: reading it twice
-     * a message was 9% of a fast consumer's time (kvm-clock). So the first
-     * wait gets the whole timeout and the deadline counts from its end,
-     * which can stretch a timeout that met an end-of-partition event. */
-    int64_t deadline = -1;
-    bool first = true;
+    int64_t deadline = -1; /* set when the first wait of this call starts */
     for (;;) {
         if (finished(cons))
             return 0;
-        int wait = timeout_ms < 0 ? -1 : timeout_ms;
-        if (!first && timeout_ms >= 0) {
-            int64_t now = sl_clock_mono_ms();
-            if (deadline < 0)
-                deadline = now + timeout_ms;
-            wait = deadline > now ? (int)(deadline - now) : 0;
-        }
         if (cons->next_pending == cons->npending) {
-            /* what is queued now, without waiting (a batch call with a
-             * timeout waits for a full batch); else wait for one message */
+            /* What is queued now, without waiting (a batch call with a
+             * timeout waits for a full batch), else wait for one message.
+             * The clock is read only for a wait: twice a message was 9% of
+             * a fast reader's time. */
             ssize_t n = rd_kafka_consume_batch_queue(cons->queue, 0, cons->pending, KC_PENDING);
-            if (n <= 0 && wait != 0) {
+            if (n <= 0 && timeout_ms != 0) {
+                int wait = -1;
+                if (timeout_ms > 0) {
+                    int64_t now = sl_clock_mono_ms();
+                    if (deadline < 0)
+                        deadline = now + timeout_ms;
+                    wait = deadline > now ? (int)(deadline - now) : 0;
+                }
                 cons->pending[0] = rd_kafka_consume_queue(cons->queue, wait);
                 n = cons->pending[0] ? 1 : 0;
             }
             cons->npending = n > 0 ? (size_t)n : 0;
             cons->next_pending = 0;
             if (n <= 0) {
-                if (timeout_ms >= 0 && (deadline < 0 || sl_clock_mono_ms() >= deadline))
+                if (timeout_ms >= 0 && sl_clock_mono_ms() >= deadline)
                     return SL_EAGAIN;
                 continue;
             }
         }
-        first = false;
         rd_kafka_message_t *rkm = cons->pending[cons->next_pending++];
         int32_t id = rkm->partition;
         struct part *part = id >= 0 && id < cons->n_parts ? &cons->parts[id] : NULL;

@@ -589,10 +589,9 @@ static void dict_grow_fslots(struct wcol *col)
 }
 
 /* Index of an 8-byte value (its bits) in the chunk dictionary, inserting it;
- * -1 when the dictionary would grow past its cap. *fresh says whether it was new. */
-static int64_t dict_index_fixed(struct pq_writer *w, struct wcol *col, uint64_t x, bool *fresh)
+ * -1 when the dictionary would grow past its cap. */
+static int64_t dict_index_fixed(struct pq_writer *w, struct wcol *col, uint64_t x)
 {
-    *fresh = false;
     if (col->last >= 0 && col->last_bits == x)
         return col->last;
     size_t mask = col->nslots - 1;
@@ -618,7 +617,6 @@ static int64_t dict_index_fixed(struct pq_writer *w, struct wcol *col, uint64_t 
         dict_grow_fslots(col);
     col->last = e;
     col->last_bits = x;
-    *fresh = true;
     return e;
 }
 
@@ -670,6 +668,29 @@ static int64_t dict_index(struct pq_writer *w, struct wcol *col, const uint8_t *
     return e;
 }
 
+/* dict_index() for a string, through the batch mode's address cache: a
+ * batch caller's bytes stay put until batch_end, so an address and length
+ * seen before are the same string (no hashing, no compare). Lengths are
+ * capped at PQ_PAGE_MAX / 2 before they get here, so they fit 32 bits. */
+static int64_t string_entry(struct pq_writer *w, struct wcol *col, const uint8_t *p, size_t len,
+                            bool *fresh)
+{
+    if (!w->in_batch)
+        return dict_index(w, col, p, len, fresh);
+    size_t k = (size_t)(((uintptr_t)p * 0x9e3779b97f4a7c15ull) >> 60) & (PC_SLOTS - 1);
+    if (col->pc_p[k] == p && col->pc_len[k] == len) {
+        *fresh = false;
+        return col->pc_e[k];
+    }
+    int64_t e = dict_index(w, col, p, len, fresh);
+    if (e >= 0) {
+        col->pc_p[k] = p;
+        col->pc_len[k] = (uint32_t)len;
+        col->pc_e[k] = (uint32_t)e;
+    }
+    return e;
+}
+
 /* ------------------------------------------------------------ MARK: rows */
 
 static void stats_string(struct wcol *col, const uint8_t *p, size_t len)
@@ -703,8 +724,7 @@ static bool append_fixed(struct pq_writer *w, struct wcol *col, uint64_t bits,
                          struct sl_error *err)
 {
     if (col->dict_on) {
-        bool fresh;
-        int64_t e = dict_index_fixed(w, col, bits, &fresh);
+        int64_t e = dict_index_fixed(w, col, bits);
         if (e >= 0) {
             col->idx[col->nidx++] = (uint32_t)e;
             return true;
@@ -713,14 +733,7 @@ static bool append_fixed(struct pq_writer *w, struct wcol *col, uint64_t bits,
             return false;
         col->dict_on = false;
     }
-    /* the per-value hot path: store in place while there is room */
-    if (col->vals.cap - col->vals.len >= 8) {
-        for (int b = 0; b < 8; b++)
-            col->vals.data[col->vals.len + b] = (uint8_t)(bits >> (8 * b));
-        col->vals.len += 8;
-    } else {
-        sl_buf_le64(&col->vals, bits);
-    }
+    sl_buf_le64(&col->vals, bits);
     return true;
 }
 
@@ -784,21 +797,8 @@ static int commit_value(struct pq_writer *w, struct wcol *col, struct sl_error *
         const uint8_t *p = col->sp;
         size_t len = col->slen;
         if (col->dict_on) {
-            bool fresh = false;
-            int64_t e;
-            /* A batch caller's bytes stay put until batch_end, so an address
-             * seen before is the same string: no hashing, no compare. */
-            size_t k = (size_t)(((uintptr_t)p * 0x9e3779b97f4a7c15ull) >> 60) & (PC_SLOTS - 1);
-            if (w->in_batch && col->pc_p[k] == p && col->pc_len[k] == len) {
-                e = col->pc_e[k];
-            } else {
-                e = dict_index(w, col, p, len, &fresh);
-                if (e >= 0 && w->in_batch && len <= UINT32_MAX) {
-                    col->pc_p[k] = p;
-                    col->pc_len[k] = (uint32_t)len;
-                    col->pc_e[k] = (uint32_t)e;
-                }
-            }
+            bool fresh;
+            int64_t e = string_entry(w, col, p, len, &fresh);
             if (e < 0) {
                 int rc = flush_page(w, col, err);
                 if (rc != SL_OK)
@@ -825,6 +825,13 @@ static int commit_value(struct pq_writer *w, struct wcol *col, struct sl_error *
 }
 
 static int flush_row_group(struct pq_writer *w, struct sl_error *err);
+
+/* A string longer than a page may hold. */
+static int too_long(const struct pq_writer *w, const struct wcol *col, struct sl_error *err)
+{
+    return sl_fail(err, SL_ELIMIT, "cannot write '%s': a value of column '%s' is over %u bytes",
+                   w->name, col->name, PQ_PAGE_MAX / 2);
+}
 
 /* Commit one value (or a null) of col's next row; may flush its page. */
 static inline int col_commit(struct pq_writer *w, struct wcol *col, bool present,
@@ -879,8 +886,7 @@ int pq_writer_end_row(struct pq_writer *w, struct sl_error *err)
             for (size_t j = 0; j < w->ncols; j++)
                 w->cols[j].staged = 0;
             sl_buf_reset(&w->stage);
-            return sl_fail(err, SL_ELIMIT, "cannot write '%s': a value of column '%s' is over %u bytes",
-                           w->name, col->name, PQ_PAGE_MAX / 2);
+            return too_long(w, col, err);
         }
     }
     int rc = SL_OK;
@@ -962,8 +968,7 @@ void pq_writer_put_string(struct pq_writer *w, size_t col, const void *p, size_t
     struct wcol *c = &w->cols[col];
     if (len > PQ_PAGE_MAX / 2) {
         if (w->batch_rc == SL_OK)
-            w->batch_rc = sl_fail(&w->batch_err, SL_ELIMIT, "cannot write '%s': a value of "
-                                  "column '%s' is over %u bytes", w->name, c->name, PQ_PAGE_MAX / 2);
+            w->batch_rc = too_long(w, c, &w->batch_err);
         return;
     }
     c->sp = p;
