@@ -82,6 +82,7 @@ struct file_slice {
     size_t len;
     int64_t first_line; /* line number of p[0] minus one */
     int64_t nlines;     /* newlines in the slice */
+    bool inner_unmapped; /* its worker unmapped the pages wholly inside it */
 };
 
 /*
@@ -976,9 +977,40 @@ static int run_stream(struct job *job, int fd)
     return rc;
 }
 
-/* One worker of a parallel file read: its lines, then its parts. */
-/* Take slices until none are left: a worker slowed by something else on
- * the machine takes fewer, instead of holding the others up at the end. */
+/* The pages wholly inside a slice, [*lo, *hi) (empty when *hi <= *lo); the
+ * pages it shares with its neighbours are not among them. */
+static void slice_inner_pages(const struct file_slice *sl, uintptr_t *lo, uintptr_t *hi)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    *lo = ((uintptr_t)sl->p + page - 1) & ~(page - 1);
+    *hi = ((uintptr_t)sl->p + sl->len) & ~(page - 1);
+}
+
+/*
+ * Unmap the file, but not what workers unmapped already: the kernel may
+ * have handed those addresses out again since (to malloc, for the tables
+ * written after this), and unmapping them would take that memory away.
+ */
+static void unmap_file(const uint8_t *map, size_t size, const struct file_slice *slices,
+                       size_t n)
+{
+    uintptr_t from = (uintptr_t)map, end = from + size;
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t lo, hi;
+        slice_inner_pages(&slices[i], &lo, &hi);
+        if (!slices[i].inner_unmapped || hi <= lo)
+            continue;
+        if (lo > from)
+            munmap((void *)from, lo - from);
+        from = hi;
+    }
+    if (end > from)
+        munmap((void *)from, end - from);
+}
+
+/* One worker of a parallel file read. It takes slices until none are left:
+ * a worker slowed by something else on the machine takes fewer, instead of
+ * holding the others up at the end. */
 static void *file_worker(void *arg)
 {
     struct worker *w = arg;
@@ -1002,11 +1034,11 @@ static void *file_worker(void *arg)
         __atomic_store_n(&w->done_bytes, done + (int64_t)sl->len, __ATOMIC_RELAXED);
         /* Rows hold copies of what they took from the slice: unmap the pages
          * wholly inside it here, in parallel (run_file unmaps the rest). */
-        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-        uintptr_t lo = ((uintptr_t)sl->p + page - 1) & ~(page - 1);
-        uintptr_t hi = ((uintptr_t)sl->p + sl->len) & ~(page - 1);
+        uintptr_t lo, hi;
+        slice_inner_pages(sl, &lo, &hi);
         if (hi > lo)
             munmap((void *)lo, hi - lo);
+        job->slices[k].inner_unmapped = true;
     }
     return NULL;
 }
@@ -1120,7 +1152,7 @@ static int run_file(struct job *job, int fd, size_t size)
         rc = run_all(job, file_worker);
     if (rc == SL_OK)
         rc = finish_parallel(job);
-    munmap((void *)map, size);
+    unmap_file(map, size, job->slices, job->nslices);
     return rc;
 }
 

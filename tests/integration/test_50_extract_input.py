@@ -160,6 +160,24 @@ def test_extract_file_line_numbers_hold_across_parallel_slices(tmp_path):
     assert rows(f"select _offset from read_parquet('{out}/_corrupt/*.parquet')") == [{"_offset": 15000}]
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_extract_large_file_keeps_every_row_on_any_thread_count(tmp_path, threads):
+    # Workers unmap the parsed middle of their slices early; unmapping the
+    # file at the end must not take back those addresses, which the tables
+    # written afterwards may have been given (one thread crashed on that).
+    src = tmp_path / "big.ndjson"
+    with open(src, "w") as f:
+        for i in range(300_000):
+            f.write(json.dumps({"n": i, "event_type": "purchase_sword", "Host": "user1.comcast.com",
+                                "price": i / 4}) + "\n")
+    out = tmp_path / "t"
+    p = extract("--threads", threads, "--input", src, "-o", out)
+    assert "read 300000 records: 300000 written" in p.stdout
+    assert rows(f"select count(*) as c, sum(n) as s, sum(price) as p "
+                f"from read_parquet('{out}/*.parquet')") == [
+        {"c": 300_000, "s": 299_999 * 300_000 // 2, "p": 299_999 * 300_000 / 8}]
+
+
 def test_extract_widens_conflicting_types(tmp_path):
     src = tmp_path / "w.ndjson"
     src.write_text('{"a":1,"b":1,"c":true,"d":1}\n'
