@@ -161,7 +161,7 @@ def test_extract_file_line_numbers_hold_across_parallel_slices(tmp_path):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_extract_large_file_keeps_every_row_on_any_thread_count(tmp_path, threads):
+def test_extract_large_file_keeps_every_row_in_row_groups_on_any_thread_count(tmp_path, threads):
     # Workers unmap the parsed middle of their slices early; unmapping the
     # file at the end must not take back those addresses, which the tables
     # written afterwards may have been given (one thread crashed on that).
@@ -176,6 +176,10 @@ def test_extract_large_file_keeps_every_row_on_any_thread_count(tmp_path, thread
     assert rows(f"select count(*) as c, sum(n) as s, sum(price) as p "
                 f"from read_parquet('{out}/*.parquet')") == [
         {"c": 300_000, "s": 299_999 * 300_000 // 2, "p": 299_999 * 300_000 / 8}]
+    # parts are written in row groups of DuckDB's size, not one per part
+    assert rows(f"select max(row_group_num_rows) as m, count(distinct (file_name, row_group_id)) as n "
+                f"from parquet_metadata('{out}/*.parquet')") == [
+        {"m": 131_072, "n": 3 if threads == 1 else 4}]
 
 
 def test_extract_widens_conflicting_types(tmp_path):
