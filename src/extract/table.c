@@ -497,6 +497,13 @@ static void put_column(struct pq_writer *w, size_t i, enum pq_type type,
     size_t end = r0 + n, have = c->n < end ? c->n : end;
     const uint64_t *vals = c->vals;
     size_t r = r0;
+    /* the common column: numbers of the column's own type, no nulls */
+    uint8_t own = type == PQ_DOUBLE ? EXTRACT_DOUBLE : EXTRACT_INT;
+    if ((type == PQ_INT64 || type == PQ_TIMESTAMP || type == PQ_DOUBLE) && !c->mixed &&
+        c->uniform == own && have > r) {
+        pq_writer_put_fixed64(w, i, vals + r, have - r);
+        r = have;
+    }
     switch (type) {
     case PQ_BOOL:
         for (; r < have; r++)

@@ -223,6 +223,10 @@ void pq_writer_put_bool(struct pq_writer *w, size_t col, bool v);
 void pq_writer_put_int64(struct pq_writer *w, size_t col, int64_t v);
 void pq_writer_put_double(struct pq_writer *w, size_t col, double v);
 void pq_writer_put_string(struct pq_writer *w, size_t col, const void *p, size_t len);
+/* n values (no nulls) of an INT64, TIMESTAMP or DOUBLE column at once, each
+ * as its 8 bytes read as a uint64_t (an int64's value; a double's bits, as
+ * memcpy gives them): what n put_int64/put_double calls would write. */
+void pq_writer_put_fixed64(struct pq_writer *w, size_t col, const uint64_t *bits, size_t n);
 int pq_writer_batch_end(struct pq_writer *w, struct sl_error *err);
 
 /* Flush the current row group now (no-op when it is empty). */

@@ -718,6 +718,33 @@ static void stats_string(struct wcol *col, const uint8_t *p, size_t len)
     }
 }
 
+static inline void stats_int(struct wcol *col, int64_t v)
+{
+    if (!col->has_mm) {
+        col->imin = col->imax = v;
+        col->has_mm = true;
+    } else if (v < col->imin) {
+        col->imin = v;
+    } else if (v > col->imax) {
+        col->imax = v;
+    }
+}
+
+static inline void stats_double(struct wcol *col, double v)
+{
+    if (isnan(v))
+        return;
+    if (!col->has_mm) {
+        col->dmin = col->dmax = v;
+        col->has_mm = true;
+    } else {
+        if (v < col->dmin || (v == 0 && col->dmin == 0 && signbit(v)))
+            col->dmin = v;
+        if (v > col->dmax || (v == 0 && col->dmax == 0 && !signbit(v)))
+            col->dmax = v;
+    }
+}
+
 /* Append an 8-byte value: a dictionary index while the chunk's dictionary
  * works, else the PLAIN bytes. False only when a page flush failed. */
 static bool append_fixed(struct pq_writer *w, struct wcol *col, uint64_t bits,
@@ -745,14 +772,7 @@ static int commit_value(struct pq_writer *w, struct wcol *col, struct sl_error *
         int64_t v = col->sv.i;
         if (!append_fixed(w, col, (uint64_t)v, err))
             return err ? err->code : SL_EIO;
-        if (!col->has_mm) {
-            col->imin = col->imax = v;
-            col->has_mm = true;
-        } else if (v < col->imin) {
-            col->imin = v;
-        } else if (v > col->imax) {
-            col->imax = v;
-        }
+        stats_int(col, v);
         w->rg_bytes += 8;
         break;
     }
@@ -762,17 +782,7 @@ static int commit_value(struct pq_writer *w, struct wcol *col, struct sl_error *
         memcpy(&bits, &v, 8);
         if (!append_fixed(w, col, bits, err))
             return err ? err->code : SL_EIO;
-        if (!isnan(v)) {
-            if (!col->has_mm) {
-                col->dmin = col->dmax = v;
-                col->has_mm = true;
-            } else {
-                if (v < col->dmin || (v == 0 && col->dmin == 0 && signbit(v)))
-                    col->dmin = v;
-                if (v > col->dmax || (v == 0 && col->dmax == 0 && !signbit(v)))
-                    col->dmax = v;
-            }
-        }
+        stats_double(col, v);
         w->rg_bytes += 8;
         break;
     }
@@ -833,6 +843,21 @@ static int too_long(const struct pq_writer *w, const struct wcol *col, struct sl
                    w->name, col->name, PQ_PAGE_MAX / 2);
 }
 
+/* After values were added to col's page: end the page when it is full, or
+ * at the dictionary probe. */
+static int col_page_check(struct pq_writer *w, struct wcol *col, struct sl_error *err)
+{
+    if (col->page_rows >= w->page_rows_max || col->vals.len >= w->page_bytes_max)
+        return flush_page(w, col, err);
+    /* Mostly distinct values (ids, times): the page flush drops the
+     * dictionary for the chunk; deciding after DICT_PROBE values instead of a
+     * whole page saves thousands of inserts that would be thrown away. */
+    if (col->dict_on && !col->dict_tried && col->nidx == DICT_PROBE &&
+        col->ndict * 2 > col->nidx)
+        return flush_page(w, col, err);
+    return SL_OK;
+}
+
 /* Commit one value (or a null) of col's next row; may flush its page. */
 static inline int col_commit(struct pq_writer *w, struct wcol *col, bool present,
                              struct sl_error *err)
@@ -847,16 +872,7 @@ static inline int col_commit(struct pq_writer *w, struct wcol *col, bool present
         col->chunk_nulls++;
     }
     col->chunk_rows++;
-    if (rc == SL_OK &&
-        (col->page_rows >= w->page_rows_max || col->vals.len >= w->page_bytes_max))
-        rc = flush_page(w, col, err);
-    /* Mostly distinct values (ids, times): the page flush drops the
-     * dictionary for the chunk; deciding after DICT_PROBE values instead of a
-     * whole page saves thousands of inserts that would be thrown away. */
-    if (rc == SL_OK && col->dict_on && !col->dict_tried && col->nidx == DICT_PROBE &&
-        col->ndict * 2 > col->nidx)
-        rc = flush_page(w, col, err);
-    return rc;
+    return rc == SL_OK ? col_page_check(w, col, err) : rc;
 }
 
 /* n rows are complete in every column: count them, and end a full row group. */
@@ -920,18 +936,96 @@ int pq_writer_batch_begin(struct pq_writer *w, size_t want, size_t *n, struct sl
     return SL_OK;
 }
 
-static void batch_put(struct pq_writer *w, struct wcol *col, bool present)
+/* Whether n more values of col fit the open batch (else the failure is recorded). */
+static bool batch_room(struct pq_writer *w, struct wcol *col, size_t n)
 {
     if (w->batch_rc != SL_OK)
+        return false;
+    if ((size_t)col->chunk_rows - (size_t)w->rg_rows + n > w->batch_rows) {
+        w->batch_rc = sl_fail(&w->batch_err, SL_EUSAGE, "column '%s' of '%s' got more values "
+                              "than its batch has rows", col->name, w->name);
+        return false;
+    }
+    return true;
+}
+
+static void batch_put(struct pq_writer *w, struct wcol *col, bool present)
+{
+    if (!batch_room(w, col, 1))
         return;
     if (!present && col->required)
         w->batch_rc = sl_fail(&w->batch_err, SL_EUSAGE, "required column '%s' of '%s' has no value",
                               col->name, w->name);
-    else if ((size_t)col->chunk_rows - (size_t)w->rg_rows >= w->batch_rows)
-        w->batch_rc = sl_fail(&w->batch_err, SL_EUSAGE, "column '%s' of '%s' got more values than "
-                              "its batch has rows", col->name, w->name);
     else
         w->batch_rc = col_commit(w, col, present, &w->batch_err);
+}
+
+/*
+ * The values of one run: as col_commit() would take them one by one, but in
+ * one loop per step. A run never crosses a point where col_commit() would
+ * check the page (its end, the dictionary probe), so the pages come out the
+ * same.
+ */
+void pq_writer_put_fixed64(struct pq_writer *w, size_t ci, const uint64_t *bits, size_t n)
+{
+    assert(ci < w->ncols && w->in_batch);
+    struct wcol *col = &w->cols[ci];
+    assert(col->type == PQ_INT64 || col->type == PQ_TIMESTAMP || col->type == PQ_DOUBLE);
+    if (!batch_room(w, col, n))
+        return;
+    while (n > 0) {
+        size_t m = w->page_rows_max - col->page_rows;
+        if (col->dict_on && !col->dict_tried && col->nidx < DICT_PROBE && DICT_PROBE - col->nidx < m)
+            m = DICT_PROBE - col->nidx;
+        if (!col->dict_on && (w->page_bytes_max - col->vals.len + 7) / 8 < m)
+            m = (w->page_bytes_max - col->vals.len + 7) / 8;
+        if (m > n)
+            m = n;
+        size_t done = 0;
+        if (col->dict_on) {
+            for (int64_t e; done < m && (e = dict_index_fixed(w, col, bits[done])) >= 0; done++)
+                col->idx[col->nidx++] = (uint32_t)e;
+        } else {
+            if (sl_buf_reserve(&col->vals, 8 * m) != SL_OK) {
+                w->batch_rc = sl_fail(&w->batch_err, SL_ELIMIT, "cannot write '%s': buffer full",
+                                      w->name);
+                return;
+            }
+            for (; done < m; done++) /* compiled to a copy on little-endian CPUs */
+                for (int b = 0; b < 8; b++)
+                    col->vals.data[col->vals.len + 8 * done + (size_t)b] =
+                        (uint8_t)(bits[done] >> (8 * b));
+            sl_buf_setlen(&col->vals, col->vals.len + 8 * m);
+        }
+        for (size_t k = 0; k < done; k++)
+            col->defs[col->page_rows + k] = 1;
+        if (col->type == PQ_DOUBLE) {
+            for (size_t k = 0; k < done; k++) {
+                double d;
+                memcpy(&d, &bits[k], 8);
+                stats_double(col, d);
+            }
+        } else {
+            for (size_t k = 0; k < done; k++)
+                stats_int(col, (int64_t)bits[k]);
+        }
+        col->page_rows += done;
+        col->chunk_rows += (int64_t)done;
+        w->rg_bytes += 8 * (int64_t)done;
+        bits += done;
+        n -= done;
+        int rc;
+        if (done < m) { /* the dictionary is full: its page goes out, the rest is PLAIN */
+            rc = flush_page(w, col, &w->batch_err);
+            col->dict_on = false;
+        } else {
+            rc = col_page_check(w, col, &w->batch_err);
+        }
+        if (rc != SL_OK) {
+            w->batch_rc = rc;
+            return;
+        }
+    }
 }
 
 void pq_writer_put_null(struct pq_writer *w, size_t col)

@@ -932,6 +932,19 @@ static int table_write_batches(struct tcol *t, size_t ncols, size_t nrows,
                     pq_writer_put_null(w, c);
                     continue;
                 }
+                size_t run = 0; /* values from r on, for put_fixed64 half of the time */
+                while (r + run < r0 + n && t[c].valid[r + run])
+                    run++;
+                if (t[c].def.type != PQ_BOOL && t[c].def.type != PQ_STRING && rnd() % 2) {
+                    uint64_t *bits = sl_xmalloc(run * sizeof *bits);
+                    for (size_t k = 0; k < run; k++)
+                        memcpy(&bits[k], t[c].def.type == PQ_DOUBLE ? (const void *)&t[c].d[r + k]
+                                                                    : (const void *)&t[c].i[r + k], 8);
+                    pq_writer_put_fixed64(w, c, bits, run);
+                    free(bits);
+                    r += run - 1;
+                    continue;
+                }
                 switch (t[c].def.type) {
                 case PQ_BOOL: pq_writer_put_bool(w, c, t[c].i[r] != 0); break;
                 case PQ_INT64:
@@ -965,7 +978,7 @@ static int table_write_batches(struct tcol *t, size_t ncols, size_t nrows,
 
 static void test_batches_write_the_same_file_as_rows(void)
 {
-    for (int trial = 0; trial < 12; trial++) {
+    for (int trial = 0; trial < 16; trial++) {
         struct pq_writer_opts o = { 0 };
         o.no_dictionary = trial % 4 == 3;
         if (trial % 2) {
@@ -973,7 +986,10 @@ static void test_batches_write_the_same_file_as_rows(void)
             o.row_group_rows = 1 + rnd() % 3000;
             o.dict_max_bytes = 1 + rnd() % 2000;
         }
-        size_t ncols = 1 + rnd() % 12, nrows = rnd() % 5000;
+        if (trial % 3 == 2)
+            o.page_bytes = 8 + rnd() % 4000;
+        /* past the dictionary probe (4,096 values) in half of the trials */
+        size_t ncols = 1 + rnd() % 12, nrows = trial < 8 ? rnd() % 5000 : 4096 + rnd() % 6000;
         struct tcol *t = table_make(ncols, nrows);
         struct sl_buf rows, batches;
         sl_buf_init(&rows, 0);
