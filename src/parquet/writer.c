@@ -991,10 +991,15 @@ void pq_writer_put_fixed64(struct pq_writer *w, size_t ci, const uint64_t *bits,
                                       w->name);
                 return;
             }
-            for (; done < m; done++) /* compiled to a copy on little-endian CPUs */
+            uint8_t *dst = col->vals.data + col->vals.len;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            memcpy(dst, bits, 8 * m);
+#else
+            for (size_t k = 0; k < m; k++)
                 for (int b = 0; b < 8; b++)
-                    col->vals.data[col->vals.len + 8 * done + (size_t)b] =
-                        (uint8_t)(bits[done] >> (8 * b));
+                    dst[8 * k + (size_t)b] = (uint8_t)(bits[k] >> (8 * b));
+#endif
+            done = m;
             sl_buf_setlen(&col->vals, col->vals.len + 8 * m);
         }
         for (size_t k = 0; k < done; k++)
