@@ -199,6 +199,17 @@ static inline uint8_t col_kind(const struct col *c, size_t r)
     return c->mixed ? c->kinds[r] : c->uniform;
 }
 
+/* The bytes of a string payload (in t's heap). */
+static inline struct sl_slice str_at(const struct extract_table *t, uint64_t bits)
+{
+    uint64_t off = bits >> 24, len = bits & STR_LONG;
+    if (len == STR_LONG) {
+        memcpy(&len, t->heap.data + off, 8);
+        off += 8;
+    }
+    return sl_slice_make(t->heap.data + off, (size_t)len);
+}
+
 /* Make row r of column c writable, padding nulls for rows it was absent from. */
 static void col_reserve(struct col *c, size_t r)
 {
@@ -248,12 +259,9 @@ static struct cell col_get(const struct extract_table *t, const struct col *c, s
     cell.kind = col_kind(c, r);
     uint64_t bits = c->vals[r];
     if (cell.kind == EXTRACT_STRING) {
-        cell.v.off = bits >> 24;
-        cell.len = bits & STR_LONG;
-        if (cell.len == STR_LONG) {
-            memcpy(&cell.len, t->heap.data + cell.v.off, 8);
-            cell.v.off += 8;
-        }
+        struct sl_slice str = str_at(t, bits);
+        cell.v.off = (uint64_t)(str.p - t->heap.data);
+        cell.len = str.len;
     } else if (cell.kind == EXTRACT_BOOL) {
         cell.v.b = bits != 0;
     } else {
@@ -489,19 +497,31 @@ static size_t cell_text(const struct cell *cell, char *out, size_t cap)
  * while its values go to the writer a column at a time. */
 #define WRITE_BATCH 8192
 
+/* Scratch of one part's writing, reused by every batch. */
+struct put_scratch {
+    struct sl_arena texts;  /* numbers of string columns, as text, for one batch */
+    struct sl_slice *strs;  /* owned; WRITE_BATCH entries */
+};
+
 /* Rows [r0, r0 + n) of column c as column i of the writer; rows past c->n are null. */
 static void put_column(struct pq_writer *w, size_t i, enum pq_type type,
                        const struct extract_table *t, const struct col *c, size_t r0, size_t n,
-                       struct sl_arena *texts)
+                       struct put_scratch *scratch)
 {
     size_t end = r0 + n, have = c->n < end ? c->n : end;
     const uint64_t *vals = c->vals;
     size_t r = r0;
-    /* the common column: numbers of the column's own type, no nulls */
-    uint8_t own = type == PQ_DOUBLE ? EXTRACT_DOUBLE : EXTRACT_INT;
-    if ((type == PQ_INT64 || type == PQ_TIMESTAMP || type == PQ_DOUBLE) && !c->mixed &&
-        c->uniform == own && have > r) {
-        pq_writer_put_fixed64(w, i, vals + r, have - r);
+    /* the common column: values of the column's own type, no nulls */
+    uint8_t own = type == PQ_DOUBLE ? EXTRACT_DOUBLE : type == PQ_STRING ? EXTRACT_STRING
+                                                                           : EXTRACT_INT;
+    if (type != PQ_BOOL && !c->mixed && c->uniform == own && have > r) {
+        if (type == PQ_STRING) {
+            for (size_t k = r; k < have; k++)
+                scratch->strs[k - r] = str_at(t, vals[k]);
+            pq_writer_put_strings(w, i, scratch->strs, have - r);
+        } else {
+            pq_writer_put_fixed64(w, i, vals + r, have - r);
+        }
         r = have;
     }
     switch (type) {
@@ -536,14 +556,9 @@ static void put_column(struct pq_writer *w, size_t i, enum pq_type type,
         break;
     default:
         for (; r < have; r++) {
-            uint64_t bits = vals[r];
             if (col_kind(c, r) == EXTRACT_STRING) {
-                uint64_t off = bits >> 24, len = bits & STR_LONG;
-                if (len == STR_LONG) {
-                    memcpy(&len, t->heap.data + off, 8);
-                    off += 8;
-                }
-                pq_writer_put_string(w, i, t->heap.data + off, (size_t)len);
+                struct sl_slice str = str_at(t, vals[r]);
+                pq_writer_put_string(w, i, str.p, str.len);
             } else if (col_kind(c, r) == EXTRACT_NULL) {
                 pq_writer_put_null(w, i);
             } else {
@@ -551,7 +566,7 @@ static void put_column(struct pq_writer *w, size_t i, enum pq_type type,
                 char num[64];
                 const struct cell cell = col_get(t, c, r);
                 size_t len = cell_text(&cell, num, sizeof num);
-                pq_writer_put_string(w, i, sl_arena_strndup(texts, num, len), len);
+                pq_writer_put_string(w, i, sl_arena_strndup(&scratch->texts, num, len), len);
             }
         }
         break;
@@ -599,22 +614,24 @@ int extract_table_write(struct extract_table *t, const char *path, struct sl_err
         close(fd);
         goto out;
     }
-    struct sl_arena texts; /* numbers of string columns, as text, for one batch */
-    sl_arena_init(&texts, 0);
+    struct put_scratch scratch;
+    sl_arena_init(&scratch.texts, 0);
+    scratch.strs = sl_xmalloc(WRITE_BATCH * sizeof *scratch.strs);
     for (size_t r0 = 0, nb = 0; r0 < (size_t)t->rows && rc == SL_OK; r0 += nb) {
         size_t left = (size_t)t->rows - r0;
         rc = pq_writer_batch_begin(w, left < WRITE_BATCH ? left : WRITE_BATCH, &nb, err);
         for (size_t i = 0; i < n && rc == SL_OK; i++)
-            put_column(w, i, defs[i].type, t, &t->cols[order[i]], r0, nb, &texts);
+            put_column(w, i, defs[i].type, t, &t->cols[order[i]], r0, nb, &scratch);
         if (rc == SL_OK)
             rc = pq_writer_batch_end(w, err);
-        sl_arena_clear(&texts);
+        sl_arena_clear(&scratch.texts);
         /* start writing back the row groups written so far, so that the
          * fsync at the end waits for the last one only */
         if (rc == SL_OK && (r0 + nb) % EXTRACT_ROW_GROUP_ROWS == 0)
             sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     }
-    sl_arena_release(&texts);
+    sl_arena_release(&scratch.texts);
+    free(scratch.strs);
     if (rc == SL_OK)
         rc = pq_writer_finish(w, err);
     pq_writer_free(w);

@@ -227,6 +227,10 @@ void pq_writer_put_string(struct pq_writer *w, size_t col, const void *p, size_t
  * as its 8 bytes read as a uint64_t (an int64's value; a double's bits, as
  * memcpy gives them): what n put_int64/put_double calls would write. */
 void pq_writer_put_fixed64(struct pq_writer *w, size_t col, const uint64_t *bits, size_t n);
+/* n strings (no nulls) of a STRING column at once: what n put_string calls
+ * would write. Their bytes stay borrowed until batch_end, as there; a value
+ * at the same address and length as the one before costs no lookup. */
+void pq_writer_put_strings(struct pq_writer *w, size_t col, const struct sl_slice *s, size_t n);
 int pq_writer_batch_end(struct pq_writer *w, struct sl_error *err);
 
 /* Flush the current row group now (no-op when it is empty). */

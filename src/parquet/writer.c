@@ -961,11 +961,39 @@ static void batch_put(struct pq_writer *w, struct wcol *col, bool present)
 }
 
 /*
- * The values of one run: as col_commit() would take them one by one, but in
- * one loop per step. A run never crosses a point where col_commit() would
- * check the page (its end, the dictionary probe), so the pages come out the
- * same.
+ * Runs: the bulk puts take a column's values as col_commit() would one by
+ * one, but in one loop per step. A run never crosses a point where
+ * col_commit() would check the page (its end, the dictionary probe), so the
+ * pages come out the same. run_room() is how many values the next run may
+ * hold; run_done() counts the `done` values a run added and ends the page
+ * where col_commit() would have (dict_full: the dictionary refused the next
+ * value, so the page goes out with it and the rest of the chunk is PLAIN).
  */
+static size_t run_room(const struct pq_writer *w, const struct wcol *col, size_t n)
+{
+    size_t m = w->page_rows_max - col->page_rows;
+    if (col->dict_on && !col->dict_tried && col->nidx < DICT_PROBE && DICT_PROBE - col->nidx < m)
+        m = DICT_PROBE - col->nidx;
+    return m < n ? m : n;
+}
+
+static bool run_done(struct pq_writer *w, struct wcol *col, size_t done, bool dict_full)
+{
+    for (size_t k = 0; k < done; k++)
+        col->defs[col->page_rows + k] = 1;
+    col->page_rows += done;
+    col->chunk_rows += (int64_t)done;
+    int rc;
+    if (dict_full) {
+        rc = flush_page(w, col, &w->batch_err);
+        col->dict_on = false;
+    } else {
+        rc = col_page_check(w, col, &w->batch_err);
+    }
+    w->batch_rc = rc;
+    return rc == SL_OK;
+}
+
 void pq_writer_put_fixed64(struct pq_writer *w, size_t ci, const uint64_t *bits, size_t n)
 {
     assert(ci < w->ncols && w->in_batch);
@@ -974,13 +1002,9 @@ void pq_writer_put_fixed64(struct pq_writer *w, size_t ci, const uint64_t *bits,
     if (!batch_room(w, col, n))
         return;
     while (n > 0) {
-        size_t m = w->page_rows_max - col->page_rows;
-        if (col->dict_on && !col->dict_tried && col->nidx < DICT_PROBE && DICT_PROBE - col->nidx < m)
-            m = DICT_PROBE - col->nidx;
+        size_t m = run_room(w, col, n);
         if (!col->dict_on && (w->page_bytes_max - col->vals.len + 7) / 8 < m)
             m = (w->page_bytes_max - col->vals.len + 7) / 8;
-        if (m > n)
-            m = n;
         size_t done = 0;
         if (col->dict_on) {
             for (int64_t e; done < m && (e = dict_index_fixed(w, col, bits[done])) >= 0; done++)
@@ -1002,8 +1026,6 @@ void pq_writer_put_fixed64(struct pq_writer *w, size_t ci, const uint64_t *bits,
             done = m;
             sl_buf_setlen(&col->vals, col->vals.len + 8 * m);
         }
-        for (size_t k = 0; k < done; k++)
-            col->defs[col->page_rows + k] = 1;
         if (col->type == PQ_DOUBLE) {
             for (size_t k = 0; k < done; k++) {
                 double d;
@@ -1014,22 +1036,59 @@ void pq_writer_put_fixed64(struct pq_writer *w, size_t ci, const uint64_t *bits,
             for (size_t k = 0; k < done; k++)
                 stats_int(col, (int64_t)bits[k]);
         }
-        col->page_rows += done;
-        col->chunk_rows += (int64_t)done;
         w->rg_bytes += 8 * (int64_t)done;
+        if (!run_done(w, col, done, done < m))
+            return;
         bits += done;
         n -= done;
-        int rc;
-        if (done < m) { /* the dictionary is full: its page goes out, the rest is PLAIN */
-            rc = flush_page(w, col, &w->batch_err);
-            col->dict_on = false;
-        } else {
-            rc = col_page_check(w, col, &w->batch_err);
-        }
-        if (rc != SL_OK) {
-            w->batch_rc = rc;
+    }
+}
+
+void pq_writer_put_strings(struct pq_writer *w, size_t ci, const struct sl_slice *s, size_t n)
+{
+    assert(ci < w->ncols && w->in_batch && w->cols[ci].type == PQ_STRING);
+    struct wcol *col = &w->cols[ci];
+    if (!batch_room(w, col, n))
+        return;
+    for (size_t k = 0; k < n; k++) {
+        if (s[k].len > PQ_PAGE_MAX / 2) {
+            w->batch_rc = too_long(w, col, &w->batch_err);
             return;
         }
+    }
+    while (n > 0) {
+        size_t m = run_room(w, col, n), done = 0;
+        bool dict_full = false;
+        if (col->dict_on) {
+            /* the same bytes as the value before: the same entry, no lookup */
+            int64_t e = -1;
+            for (; done < m; done++) {
+                if (e < 0 || s[done].p != s[done - 1].p || s[done].len != s[done - 1].len) {
+                    bool fresh;
+                    e = string_entry(w, col, s[done].p, s[done].len, &fresh);
+                    if (e < 0) {
+                        dict_full = true;
+                        break;
+                    }
+                    if (fresh)
+                        stats_string(col, s[done].p, s[done].len);
+                }
+                col->idx[col->nidx++] = (uint32_t)e;
+                w->rg_bytes += (int64_t)s[done].len + 4;
+            }
+        } else {
+            while (done < m && col->vals.len < w->page_bytes_max) {
+                sl_buf_le32(&col->vals, (uint32_t)s[done].len);
+                sl_buf_append(&col->vals, s[done].p, s[done].len);
+                stats_string(col, s[done].p, s[done].len);
+                w->rg_bytes += (int64_t)s[done].len + 4;
+                done++;
+            }
+        }
+        if (!run_done(w, col, done, dict_full))
+            return;
+        s += done;
+        n -= done;
     }
 }
 

@@ -913,6 +913,17 @@ static void test_required_column_left_null_fails_the_row(void)
 /* Write t column by column in batches of random sizes; strings equal to an
  * earlier one of the same column and batch are passed at that one's address,
  * as extract does, so the writer's by-address dictionary path is taken. */
+/* Row r's string of column c, at the address of its first copy in the batch
+ * from row r0 on: repeats share bytes, as extract's do. */
+static const char *batch_string(const struct tcol *t, size_t c, size_t r0, size_t r)
+{
+    for (size_t q = r0; q < r; q++)
+        if (t[c].valid[q] && t[c].slen[q] == t[c].slen[r] &&
+            memcmp(t[c].s[q], t[c].s[r], t[c].slen[r]) == 0)
+            return t[c].s[q];
+    return t[c].s[r];
+}
+
 static int table_write_batches(struct tcol *t, size_t ncols, size_t nrows,
                                const struct pq_writer_opts *o, struct sl_buf *file)
 {
@@ -932,9 +943,18 @@ static int table_write_batches(struct tcol *t, size_t ncols, size_t nrows,
                     pq_writer_put_null(w, c);
                     continue;
                 }
-                size_t run = 0; /* values from r on, for put_fixed64 half of the time */
+                size_t run = 0; /* values from r on, for a bulk put half of the time */
                 while (r + run < r0 + n && t[c].valid[r + run])
                     run++;
+                if (t[c].def.type == PQ_STRING && rnd() % 2) {
+                    struct sl_slice *sv = sl_xmalloc(run * sizeof *sv);
+                    for (size_t k = 0; k < run; k++)
+                        sv[k] = sl_slice_make(batch_string(t, c, r0, r + k), t[c].slen[r + k]);
+                    pq_writer_put_strings(w, c, sv, run);
+                    free(sv);
+                    r += run - 1;
+                    continue;
+                }
                 if (t[c].def.type != PQ_BOOL && t[c].def.type != PQ_STRING && rnd() % 2) {
                     uint64_t *bits = sl_xmalloc(run * sizeof *bits);
                     for (size_t k = 0; k < run; k++)
@@ -950,17 +970,9 @@ static int table_write_batches(struct tcol *t, size_t ncols, size_t nrows,
                 case PQ_INT64:
                 case PQ_TIMESTAMP: pq_writer_put_int64(w, c, t[c].i[r]); break;
                 case PQ_DOUBLE: pq_writer_put_double(w, c, t[c].d[r]); break;
-                case PQ_STRING: {
-                    const char *p = t[c].s[r];
-                    for (size_t q = r0; q < r; q++)
-                        if (t[c].valid[q] && t[c].slen[q] == t[c].slen[r] &&
-                            memcmp(t[c].s[q], p, t[c].slen[r]) == 0) {
-                            p = t[c].s[q];
-                            break;
-                        }
-                    pq_writer_put_string(w, c, p, t[c].slen[r]);
+                case PQ_STRING:
+                    pq_writer_put_string(w, c, batch_string(t, c, r0, r), t[c].slen[r]);
                     break;
-                }
                 default: break;
                 }
             }
@@ -1007,34 +1019,43 @@ static void test_batches_write_the_same_file_as_rows(void)
     }
 }
 
-/* One address, two lengths: the by-address dictionary path must key on both. */
+/* One address, two lengths: the by-address dictionary paths (the address
+ * cache, and put_strings' same-as-before check) must key on both. */
 static void test_batch_strings_at_one_address_with_two_lengths(void)
 {
-    struct pq_column_def def = { "event_type", PQ_STRING, 0, false };
-    struct sl_buf file;
-    sl_buf_init(&file, 0);
-    struct sl_error err = { 0 };
-    struct pq_writer *w = pq_writer_open_buf(&file, &def, 1, NULL, &err);
-    static const char text[] = "purchase_sword";
-    size_t n;
-    CHECK_INT(pq_writer_batch_begin(w, 4, &n, &err), SL_OK);
-    CHECK_INT(n, 4);
-    for (int i = 0; i < 4; i++)
-        pq_writer_put_string(w, 0, text, i % 2 ? 8 : 14);
-    CHECK_INT(pq_writer_batch_end(w, &err), SL_OK);
-    CHECK_INT(pq_writer_finish(w, &err), SL_OK);
-    pq_writer_free(w);
-    struct pq_file *f = pq_file_open_mem(file.data, file.len, "t", &err);
-    CHECK(f != NULL);
-    struct pq_column_reader *r = pq_column_reader_new(f, 0, 0, &err);
-    struct pq_batch b;
-    CHECK_INT(pq_column_reader_read(r, 10, &b, &err), 4);
-    for (int i = 0; i < 4; i++)
-        CHECK_INT(b.str[i].len, i % 2 ? 8u : 14u);
-    CHECK_MEM(b.str[3].p, "purchase", 8);
-    pq_column_reader_free(r);
-    pq_file_free(f);
-    sl_buf_release(&file);
+    for (int bulk = 0; bulk < 2; bulk++) {
+        struct pq_column_def def = { "event_type", PQ_STRING, 0, false };
+        struct sl_buf file;
+        sl_buf_init(&file, 0);
+        struct sl_error err = { 0 };
+        struct pq_writer *w = pq_writer_open_buf(&file, &def, 1, NULL, &err);
+        static const char text[] = "purchase_sword";
+        size_t n;
+        CHECK_INT(pq_writer_batch_begin(w, 4, &n, &err), SL_OK);
+        CHECK_INT(n, 4);
+        struct sl_slice sv[4];
+        for (int i = 0; i < 4; i++)
+            sv[i] = sl_slice_make(text, i % 2 ? 8 : 14);
+        if (bulk)
+            pq_writer_put_strings(w, 0, sv, 4);
+        else
+            for (int i = 0; i < 4; i++)
+                pq_writer_put_string(w, 0, sv[i].p, sv[i].len);
+        CHECK_INT(pq_writer_batch_end(w, &err), SL_OK);
+        CHECK_INT(pq_writer_finish(w, &err), SL_OK);
+        pq_writer_free(w);
+        struct pq_file *f = pq_file_open_mem(file.data, file.len, "t", &err);
+        CHECK(f != NULL);
+        struct pq_column_reader *r = pq_column_reader_new(f, 0, 0, &err);
+        struct pq_batch b;
+        CHECK_INT(pq_column_reader_read(r, 10, &b, &err), 4);
+        for (int i = 0; i < 4; i++)
+            CHECK_INT(b.str[i].len, i % 2 ? 8u : 14u);
+        CHECK_MEM(b.str[3].p, "purchase", 8);
+        pq_column_reader_free(r);
+        pq_file_free(f);
+        sl_buf_release(&file);
+    }
 }
 
 static void test_batch_with_a_missing_value_or_required_null_fails(void)
