@@ -79,7 +79,6 @@ def test_two_members_split_partitions_without_duplicates_then_one_takes_over(bro
 
         # b leaves (commits on close, LeaveGroup): a takes over all four partitions.
         b.close()
-        members = {"a": a}
         deadline = time.time() + 30
         while len(a.assignment()) != 4 and time.time() < deadline:
             m = a.poll(0.1)
@@ -87,12 +86,26 @@ def test_two_members_split_partitions_without_duplicates_then_one_takes_over(bro
         assert sorted(tp.partition for tp in a.assignment()) == [0, 1, 2, 3]
         more = [f"w{i}" for i in range(100)]
         produce(broker, "split", more, 4)
-        seen2 = {"a": []}
-        drain(members, seen2, 100)
-        time.sleep(0.5)
-        m = a.poll(0.5)
-        assert m is None or m.error(), "b's messages were committed: none comes again"
-        assert sorted(v for _, v in seen2["a"]) == sorted(more)
+        got2 = []
+        deadline = time.time() + 30
+        quiet_until = None
+        while time.time() < deadline:
+            m = a.poll(0.1)
+            if m is not None and not m.error():
+                got2.append(m.value().decode())
+            if not set(more) <= set(got2):
+                continue
+            # everything arrived: half a second more for anything repeated
+            quiet_until = quiet_until or time.time() + 0.5
+            if time.time() > quiet_until:
+                break
+        assert set(got2) >= set(more)
+        # b committed on close, so a starts b's partitions after b's last
+        # message. (a may see a few of its own again: an auto-commit timed
+        # across the rebalance is refused, as Kafka refuses it, and a
+        # resumes from its commit before that: at least once.)
+        again = set(got2) & {v for _, v in seen["b"]}
+        assert not again, f"b's messages were committed, yet came again: {sorted(again)[:5]}"
     finally:
         a.close()
 
