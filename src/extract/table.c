@@ -626,9 +626,10 @@ int extract_table_write(struct extract_table *t, const char *path, struct sl_err
             rc = pq_writer_batch_end(w, err);
         sl_arena_clear(&scratch.texts);
         /* start writing back the row groups written so far, so that the
-         * fsync at the end waits for the last one only */
+         * fsync at the end waits for the last one only (advice: that fsync
+         * reports any write error) */
         if (rc == SL_OK && (r0 + nb) % EXTRACT_ROW_GROUP_ROWS == 0)
-            sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+            (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     }
     sl_arena_release(&scratch.texts);
     free(scratch.strs);
