@@ -910,9 +910,6 @@ static void test_required_column_left_null_fails_the_row(void)
     sl_buf_release(&file);
 }
 
-/* Write t column by column in batches of random sizes; strings equal to an
- * earlier one of the same column and batch are passed at that one's address,
- * as extract does, so the writer's by-address dictionary path is taken. */
 /* Row r's string of column c, at the address of its first copy in the batch
  * from row r0 on: repeats share bytes, as extract's do. */
 static const char *batch_string(const struct tcol *t, size_t c, size_t r0, size_t r)
@@ -924,6 +921,10 @@ static const char *batch_string(const struct tcol *t, size_t c, size_t r0, size_
     return t[c].s[r];
 }
 
+/* Write t column by column in batches of random sizes; strings equal to an
+ * earlier one of the same column and batch are passed at that one's address,
+ * as extract does, so the writer's by-address dictionary path is taken;
+ * runs of values go in with one bulk put half of the time. */
 static int table_write_batches(struct tcol *t, size_t ncols, size_t nrows,
                                const struct pq_writer_opts *o, struct sl_buf *file)
 {
@@ -957,9 +958,10 @@ static int table_write_batches(struct tcol *t, size_t ncols, size_t nrows,
                 }
                 if (t[c].def.type != PQ_BOOL && t[c].def.type != PQ_STRING && rnd() % 2) {
                     uint64_t *bits = sl_xmalloc(run * sizeof *bits);
+                    bool dbl = t[c].def.type == PQ_DOUBLE;
                     for (size_t k = 0; k < run; k++)
-                        memcpy(&bits[k], t[c].def.type == PQ_DOUBLE ? (const void *)&t[c].d[r + k]
-                                                                    : (const void *)&t[c].i[r + k], 8);
+                        memcpy(&bits[k], dbl ? (const void *)&t[c].d[r + k]
+                                             : (const void *)&t[c].i[r + k], 8);
                     pq_writer_put_fixed64(w, c, bits, run);
                     free(bits);
                     r += run - 1;
