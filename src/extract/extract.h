@@ -160,10 +160,28 @@ size_t extract_table_mem(const struct extract_table *t);
 /*
  * Write the buffered rows as one Parquet file at `path` (created), fsync it,
  * and clear the rows (columns and their types are kept, so later parts of
- * the same run never narrow). A table with no buffered rows writes nothing
- * and returns SL_OK. Errors (SL_EIO...) name the path.
+ * the same run never narrow). With a part open (extract_table_stream) the
+ * rows finish that part instead and `path` is not used. A table with no
+ * buffered rows and no open part writes nothing and returns SL_OK. Errors
+ * (SL_EIO...) name the path.
  */
 int extract_table_write(struct extract_table *t, const char *path, struct sl_error *err);
+
+/*
+ * Streaming, so that a long run holds a few rows per table, not all: write
+ * the buffered rows into the part file at `path` (created by the first
+ * call, with the table's columns as they are then; later calls' paths are
+ * not used), keep it open, and clear the buffers. Later calls append while
+ * the columns, their types and the kinds of the values stay as the part
+ * began; extract_table_write() finishes the part. When they change (a new
+ * column, a wider type, a value that will become text, or
+ * extract_table_unify()), the rows streamed so far are read back from the
+ * file into the buffers, the file is removed, and the table buffers until
+ * it is written: the file comes out the same either way.
+ */
+int extract_table_stream(struct extract_table *t, const char *path, struct sl_error *err);
+/* Whether t has a part open (streamed to, not yet finished). */
+bool extract_table_streaming(const struct extract_table *t);
 
 /* Free the row buffers of a table whose rows are all written, keeping its
  * columns and counts (rows added later allocate them again): a batch job

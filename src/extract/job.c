@@ -38,6 +38,9 @@
 #define TABLE_NAME_MAX 200        /* bytes of a table directory name */
 #define PARTITIONS_MAX 100000     /* partitions tracked in _offsets */
 #define MEM_CHECK_EVERY 1024      /* records between buffer-size checks */
+/* Rows a table buffers before a batch run streams them to its part: two of
+ * the writer's batches, so the buffers stay small enough for the cache. */
+#define STREAM_ROWS 16384
 #define EXTRACT_THREADS_MAX 16    /* --input file workers */
 
 /* ---------------------------------------------------------------- MARK: time */
@@ -104,6 +107,7 @@ struct worker {
     int64_t cached_ts_ms;           /* timestamp text cache */
     char cached_ts[24];
     int64_t done_bytes;             /* --input file: bytes consumed (progress) */
+    struct extract_table *stream_due; /* borrowed: a table with a stream's worth of rows */
     int rc;                         /* the worker's result */
     struct sl_error err;            /* its failure */
 };
@@ -129,6 +133,7 @@ struct job {
     int64_t total;                  /* records expected (watermarks) or bytes (input) */
     int64_t done_bytes;             /* --input: bytes consumed */
     bool by_bytes;
+    bool stream;                    /* batch runs stream tables to their parts */
     struct sl_error *err;
 };
 
@@ -327,6 +332,8 @@ static void process_doc(struct worker *w, struct sl_slice value, int32_t partiti
     }
     extract_table_add(t, &w->row, partition, offset, ts_ms);
     w->counts.written++;
+    if (job->stream && extract_table_rows(t) >= STREAM_ROWS)
+        w->stream_due = t;
 }
 
 /* ---------------------------------------------------------------- MARK: parts and commits */
@@ -352,7 +359,7 @@ static int write_parts(struct worker *w, struct sl_error *err)
     char path[4200];
     for (int t = 0; t <= w->ntables; t++) {
         struct extract_table *tab = t < w->ntables ? w->tables[t] : w->corrupt;
-        if (!tab || extract_table_rows(tab) == 0)
+        if (!tab || (extract_table_rows(tab) == 0 && !extract_table_streaming(tab)))
             continue;
         const char *name = t == w->ntables ? CORRUPT_TABLE
                            : single       ? NULL
@@ -532,10 +539,31 @@ static bool want_commit(struct job *job)
  * one worker, which is the case for every source --follow accepts), and
  * spilling parts when w's buffers pass its share of --mem-max.
  */
+/* Stream t's buffered rows into its part (opened here the first time). */
+static int stream_table(struct worker *w, struct extract_table *t, struct sl_error *err)
+{
+    char path[4200];
+    path[0] = '\0';
+    if (!extract_table_streaming(t)) {
+        int rc = part_path(w->job, w->job->conf->split_by ? extract_table_name(t) : NULL, path,
+                           sizeof path, err);
+        if (rc != SL_OK)
+            return rc;
+    }
+    return extract_table_stream(t, path, err);
+}
+
 static int tick(struct worker *w, bool force_check)
 {
     struct job *job = w->job;
     const struct extract_conf *conf = job->conf;
+    if (w->stream_due) {
+        struct extract_table *t = w->stream_due;
+        w->stream_due = NULL;
+        int rc = stream_table(w, t, job->nworkers == 1 ? job->err : &w->err);
+        if (rc != SL_OK)
+            return rc;
+    }
     if (conf->follow && conf->commit_rows > 0 && w->since_commit >= conf->commit_rows)
         return commit_now(job);
     if (!force_check && (w->counts.read & (MEM_CHECK_EVERY - 1)) != 0)
@@ -1334,6 +1362,8 @@ int extract_run(struct extract_conf *conf, struct sl_error *err)
     pthread_mutex_init(&job.lock, NULL);
     memset(&conf->counts, 0, sizeof conf->counts);
     int rc = setup(&job);
+    /* --follow commits parts as it goes; a batch run streams to its parts */
+    job.stream = !conf->follow;
     if (rc == SL_OK) {
         job.start_ms = job.last_commit_ms = sl_clock_mono_ms();
         rc = conf->input ? run_input(&job) : run_kafka(&job);

@@ -81,6 +81,8 @@ struct col {
     unsigned recent_next;        /* slot to replace next */
 };
 
+struct part;
+
 struct extract_table {
     char *name;          /* owned */
     bool meta;           /* has _partition, _offset, _ts */
@@ -92,8 +94,12 @@ struct extract_table {
     size_t last_cap;
     struct sl_buf heap;  /* owned: string bytes of the buffered rows */
     int64_t rows;        /* buffered rows */
-    int64_t written;     /* rows written to parts so far */
+    int64_t written;     /* rows written to parts so far (an open part's included) */
+    struct part *part;   /* owned; the part being streamed to, or NULL */
+    bool no_stream;      /* its part was taken back: buffer until written */
 };
+
+static void part_free(struct part *p);
 
 /* ---------------------------------------------------------------- MARK: columns */
 
@@ -145,8 +151,8 @@ static size_t col_add(struct extract_table *t, const uint8_t *name, size_t n, ui
     c->name_len = n;
     c->hash = name_hash(name, n);
     c->role = role;
-    if (role == ROLE_PARTITION || role == ROLE_OFFSET)
-        c->type = EXTRACT_INT;
+    if (role != ROLE_DATA)
+        c->type = EXTRACT_INT; /* _ts too: its values are ms, written as a timestamp */
     if (t->ncols * 2 >= t->nslots) {
         rehash(t);
     } else {
@@ -301,6 +307,8 @@ void extract_table_free(struct extract_table *t)
     free(t->last);
     sl_buf_release(&t->heap);
     free(t->name);
+    if (t->part)
+        part_free(t->part);
     free(t);
 }
 
@@ -575,27 +583,65 @@ static void put_column(struct pq_writer *w, size_t i, enum pq_type type,
         pq_writer_put_null(w, i);
 }
 
-int extract_table_write(struct extract_table *t, const char *path, struct sl_error *err)
+/*
+ * A part being written: its file, its writer, and the schema it was opened
+ * with (the table's columns in file order, and their types then).
+ */
+struct part {
+    struct pq_writer *w;        /* owned; NULL: no part open */
+    int fd;
+    char *path;                 /* owned */
+    size_t ncols;               /* table columns when it was opened */
+    size_t *order;              /* owned; writer column i is table column order[i] */
+    struct pq_column_def *defs; /* owned; ncols */
+    uint8_t *types;             /* owned; the extract kind of each table column then */
+    int64_t rows;               /* rows written to it */
+    struct put_scratch scratch;
+};
+
+static void part_free(struct part *p)
 {
-    if (t->rows == 0)
-        return SL_OK;
+    pq_writer_free(p->w);
+    if (p->fd >= 0)
+        close(p->fd);
+    free(p->path);
+    free(p->order);
+    free(p->defs);
+    free(p->types);
+    sl_arena_release(&p->scratch.texts);
+    free(p->scratch.strs);
+    free(p);
+}
+
+/* Create the part file at path for t's columns as they are now. */
+static struct part *part_open(const struct extract_table *t, const char *path,
+                              struct sl_error *err)
+{
+    struct part *p = sl_xcalloc(1, sizeof *p);
     size_t n = t->ncols;
-    size_t *order = sl_xmalloc(n * sizeof *order);
+    p->fd = -1;
+    p->path = sl_xstrdup(path);
+    p->ncols = n;
+    p->order = sl_xmalloc(n * sizeof *p->order);
     for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    qsort_r(order, n, sizeof *order, cmp_cols, t);
-    struct pq_column_def *defs = sl_xcalloc(n, sizeof *defs);
+        p->order[i] = i;
+    qsort_r(p->order, n, sizeof *p->order, cmp_cols, (void *)t);
+    p->defs = sl_xcalloc(n, sizeof *p->defs);
+    p->types = sl_xmalloc(n ? n : 1);
     for (size_t i = 0; i < n; i++) {
-        const struct col *c = &t->cols[order[i]];
-        defs[i].name = c->name;
-        defs[i].type = pq_type_of(c);
-        defs[i].unit = PQ_MILLIS;
+        const struct col *c = &t->cols[p->order[i]];
+        p->defs[i].name = c->name;
+        p->defs[i].type = pq_type_of(c);
+        p->defs[i].unit = PQ_MILLIS;
+        p->types[i] = t->cols[i].type;
     }
-    int rc = SL_OK;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = sl_fail_errno(err, SL_EIO, "cannot create part file '%s'", path);
-        goto out;
+    sl_arena_init(&p->scratch.texts, 0);
+    p->scratch.strs = sl_xmalloc(WRITE_BATCH * sizeof *p->scratch.strs);
+    p->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (p->fd < 0) {
+        sl_fail_errno(err, SL_EIO, "cannot create part file '%s'", path);
+        part_free(p);
+        return NULL;
     }
     struct pq_kv kv[] = { { "sluice.extract.table", t->name } };
     struct pq_writer_opts opts = { 0 };
@@ -608,50 +654,239 @@ int extract_table_write(struct extract_table *t, const char *path, struct sl_err
      * on 1 M events: 2.3 s -> 1.2 s of CPU, same file size. */
     opts.dict_max_bytes = EXTRACT_DICT_MAX_BYTES;
     opts.row_group_rows = EXTRACT_ROW_GROUP_ROWS;
-    struct pq_writer *w = pq_writer_open_fd(fd, path, defs, n, &opts, err);
-    if (!w) {
-        rc = err && err->code ? err->code : SL_EIO;
-        close(fd);
-        goto out;
+    p->w = pq_writer_open_fd(p->fd, path, p->defs, n, &opts, err);
+    if (!p->w) {
+        part_free(p);
+        return NULL;
     }
-    struct put_scratch scratch;
-    sl_arena_init(&scratch.texts, 0);
-    scratch.strs = sl_xmalloc(WRITE_BATCH * sizeof *scratch.strs);
+    return p;
+}
+
+/* Write t's buffered rows to the part, then clear them. */
+static int part_put_rows(struct part *p, struct extract_table *t, struct sl_error *err)
+{
+    int rc = SL_OK;
     for (size_t r0 = 0, nb = 0; r0 < (size_t)t->rows && rc == SL_OK; r0 += nb) {
         size_t left = (size_t)t->rows - r0;
-        rc = pq_writer_batch_begin(w, left < WRITE_BATCH ? left : WRITE_BATCH, &nb, err);
-        for (size_t i = 0; i < n && rc == SL_OK; i++)
-            put_column(w, i, defs[i].type, t, &t->cols[order[i]], r0, nb, &scratch);
+        rc = pq_writer_batch_begin(p->w, left < WRITE_BATCH ? left : WRITE_BATCH, &nb, err);
+        for (size_t i = 0; i < p->ncols && rc == SL_OK; i++)
+            put_column(p->w, i, p->defs[i].type, t, &t->cols[p->order[i]], r0, nb, &p->scratch);
         if (rc == SL_OK)
-            rc = pq_writer_batch_end(w, err);
-        sl_arena_clear(&scratch.texts);
+            rc = pq_writer_batch_end(p->w, err);
+        sl_arena_clear(&p->scratch.texts);
+        p->rows += (int64_t)nb;
         /* start writing back the row groups written so far, so that the
          * fsync at the end waits for the last one only (advice: that fsync
          * reports any write error) */
-        if (rc == SL_OK && (r0 + nb) % EXTRACT_ROW_GROUP_ROWS == 0)
-            (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        if (rc == SL_OK && p->rows % EXTRACT_ROW_GROUP_ROWS == 0)
+            (void)sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     }
-    sl_arena_release(&scratch.texts);
-    free(scratch.strs);
-    if (rc == SL_OK)
-        rc = pq_writer_finish(w, err);
-    pq_writer_free(w);
-    if (rc == SL_OK && fsync(fd) != 0)
-        rc = sl_fail_errno(err, SL_EIO, "cannot fsync part file '%s'", path);
-    if (close(fd) != 0 && rc == SL_OK)
-        rc = sl_fail_errno(err, SL_EIO, "cannot close part file '%s'", path);
-    if (rc == SL_OK) {
-        t->written += t->rows;
-        t->rows = 0;
-        sl_buf_reset(&t->heap);
-        for (size_t c = 0; c < t->ncols; c++) {
-            t->cols[c].n = 0;
-            t->cols[c].mixed = false;
-            memset(t->cols[c].recent_len, 0, sizeof t->cols[c].recent_len);
+    if (rc != SL_OK)
+        return rc;
+    t->written += t->rows;
+    t->rows = 0;
+    sl_buf_reset(&t->heap);
+    for (size_t c = 0; c < t->ncols; c++) {
+        t->cols[c].n = 0;
+        t->cols[c].mixed = false;
+        memset(t->cols[c].recent_len, 0, sizeof t->cols[c].recent_len);
+    }
+    return SL_OK;
+}
+
+/* Finish the part: footer, fsync, close. Frees p. */
+static int part_close(struct part *p, struct sl_error *err)
+{
+    int rc = pq_writer_finish(p->w, err);
+    pq_writer_free(p->w);
+    p->w = NULL;
+    if (rc == SL_OK && fsync(p->fd) != 0)
+        rc = sl_fail_errno(err, SL_EIO, "cannot fsync part file '%s'", p->path);
+    if (close(p->fd) != 0 && rc == SL_OK)
+        rc = sl_fail_errno(err, SL_EIO, "cannot close part file '%s'", p->path);
+    p->fd = -1;
+    part_free(p);
+    return rc;
+}
+
+/*
+ * Whether t's buffered rows can go on into its open part: the same columns
+ * with the same types, and every value of its column's type (or null), so
+ * that what the file holds is each value as it came (a number that a later
+ * string turns into text must still be a number when that text is made).
+ */
+static bool part_fits(const struct part *p, const struct extract_table *t)
+{
+    if (t->ncols != p->ncols)
+        return false;
+    for (size_t c = 0; c < t->ncols; c++) {
+        const struct col *col = &t->cols[c];
+        if (col->type != p->types[c])
+            return false;
+        if (!col->mixed) {
+            if (col->n > 0 && col->uniform != col->type && col->uniform != EXTRACT_NULL)
+                return false;
+            continue;
+        }
+        for (size_t r = 0; r < col->n; r++)
+            if (col->kinds[r] != col->type && col->kinds[r] != EXTRACT_NULL)
+                return false;
+    }
+    return true;
+}
+
+/*
+ * Take back the rows of t's open part: read them from the file into fresh
+ * buffers, append the rows buffered since, and remove the file. The table
+ * is then as if it had never streamed (part_fits() made sure each value
+ * comes back with its own kind).
+ */
+static int part_reload(struct extract_table *t, struct sl_error *err)
+{
+    struct part *p = t->part;
+    t->part = NULL;
+    int rc = pq_writer_finish(p->w, err);
+    struct pq_file *f = rc == SL_OK ? pq_file_open(p->path, err) : NULL;
+    if (!f) {
+        part_free(p);
+        return err && err->code ? err->code : SL_EIO;
+    }
+    /* the rows buffered since the part was last written, set aside */
+    size_t nc = t->ncols, since = (size_t)t->rows;
+    struct col *kept = sl_xmalloc((nc ? nc : 1) * sizeof *kept);
+    memcpy(kept, t->cols, nc * sizeof *kept);
+    struct sl_buf kept_heap = t->heap;
+    sl_buf_init(&t->heap, 0);
+    for (size_t c = 0; c < nc; c++) {
+        t->cols[c].kinds = NULL;
+        t->cols[c].vals = NULL;
+        t->cols[c].n = t->cols[c].cap = 0;
+        t->cols[c].mixed = false;
+        memset(t->cols[c].recent_len, 0, sizeof t->cols[c].recent_len);
+    }
+    size_t base = (size_t)p->rows;
+    for (size_t i = 0; rc == SL_OK && i < p->ncols; i++) {
+        struct col *c = &t->cols[p->order[i]];
+        uint8_t kind = p->types[p->order[i]];
+        size_t r = 0;
+        for (size_t g = 0; rc == SL_OK && g < f->nrow_groups; g++) {
+            struct pq_column_reader *cr = pq_column_reader_new(f, g, i, err);
+            if (!cr) {
+                rc = err && err->code ? err->code : SL_ECORRUPT;
+                break;
+            }
+            struct pq_batch b;
+            int64_t got;
+            while ((got = pq_column_reader_read(cr, WRITE_BATCH, &b, err)) > 0) {
+                for (size_t k = 0; k < b.n; k++, r++) {
+                    if (!b.valid[k])
+                        continue; /* rows a column has no value for are null */
+                    uint64_t bits = 0;
+                    if (kind == EXTRACT_STRING) {
+                        bits = (uint64_t)t->heap.len << 24;
+                        if (b.str[k].len < STR_LONG) {
+                            bits |= b.str[k].len;
+                        } else {
+                            uint64_t l64 = b.str[k].len;
+                            bits |= STR_LONG;
+                            sl_buf_append(&t->heap, &l64, 8);
+                        }
+                        sl_buf_append(&t->heap, b.str[k].p, b.str[k].len);
+                    } else if (kind == EXTRACT_DOUBLE) {
+                        memcpy(&bits, &b.f64[k], 8);
+                    } else if (kind == EXTRACT_BOOL) {
+                        bits = b.b[k];
+                    } else {
+                        bits = (uint64_t)b.i64[k];
+                    }
+                    col_put(c, r, kind, bits);
+                }
+            }
+            if (got < 0)
+                rc = (int)got;
+            pq_column_reader_free(cr);
         }
     }
-out:
-    free(defs);
-    free(order);
-    return rc;
+    /* then the rows buffered since, after them */
+    for (size_t ci = 0; rc == SL_OK && ci < nc; ci++) {
+        const struct col *from = &kept[ci];
+        for (size_t r = 0; r < from->n; r++) {
+            uint8_t kind = from->mixed ? from->kinds[r] : from->uniform;
+            uint64_t bits = from->vals[r];
+            if (kind == EXTRACT_NULL)
+                continue;
+            if (kind == EXTRACT_STRING) {
+                uint64_t off = bits >> 24, len = bits & STR_LONG;
+                bits = (uint64_t)t->heap.len << 24 | len;
+                if (len == STR_LONG) {
+                    memcpy(&len, kept_heap.data + off, 8);
+                    sl_buf_append(&t->heap, kept_heap.data + off, 8);
+                    off += 8;
+                }
+                sl_buf_append(&t->heap, kept_heap.data + off, len);
+            }
+            col_put(&t->cols[ci], base + r, kind, bits);
+        }
+    }
+    for (size_t c = 0; c < nc; c++) {
+        free(kept[c].kinds);
+        free(kept[c].vals);
+    }
+    free(kept);
+    sl_buf_release(&kept_heap);
+    pq_file_free(f);
+    unlink(p->path);
+    part_free(p);
+    if (rc != SL_OK)
+        return rc;
+    t->rows = (int64_t)(base + since);
+    t->written -= (int64_t)base;
+    return SL_OK;
+}
+
+int extract_table_stream(struct extract_table *t, const char *path, struct sl_error *err)
+{
+    if (t->rows == 0 || t->no_stream)
+        return SL_OK;
+    if (t->part && !part_fits(t->part, t)) {
+        t->no_stream = true;
+        return part_reload(t, err);
+    }
+    if (!t->part) {
+        t->part = part_open(t, path, err);
+        if (!t->part)
+            return err && err->code ? err->code : SL_EIO;
+        if (!part_fits(t->part, t)) { /* a column of mixed kinds: buffer instead */
+            t->no_stream = true;
+            return part_reload(t, err);
+        }
+    }
+    return part_put_rows(t->part, t, err);
+}
+
+bool extract_table_streaming(const struct extract_table *t)
+{
+    return t->part != NULL;
+}
+
+int extract_table_write(struct extract_table *t, const char *path, struct sl_error *err)
+{
+    int rc = SL_OK;
+    if (t->part && !part_fits(t->part, t))
+        rc = part_reload(t, err);
+    if (rc == SL_OK && !t->part && t->rows > 0) {
+        t->part = part_open(t, path, err);
+        if (!t->part)
+            rc = err && err->code ? err->code : SL_EIO;
+    }
+    if (rc != SL_OK || !t->part)
+        return rc;
+    struct part *p = t->part;
+    t->part = NULL;
+    rc = part_put_rows(p, t, err);
+    if (rc != SL_OK) {
+        part_free(p);
+        return rc;
+    }
+    return part_close(p, err);
 }
