@@ -8,8 +8,15 @@
  * of the fields seen", widened on conflicts). So rows are kept in memory as
  * typed cells until a part is written; the job spills parts early when the
  * buffers pass --mem-max. Strings go to one byte heap per table (a cell
- * holds an offset), so a row costs 16 bytes per present column plus its
+ * holds an offset), so a row costs 9 bytes per present column plus its
  * string bytes, and nothing is allocated per value.
+ *
+ * Why stream anyway: most tables keep their schema from the first rows on,
+ * and whole-run buffers were most of extract's memory traffic and page
+ * faults. So a part can be opened early with the schema seen so far and
+ * take the rows as they come (extract_table_stream); if the schema moves
+ * after all, part_reload() reads the rows back from the part and the table
+ * goes on buffering, with the same bytes in the end.
  *
  * Why widen at write time: a cell keeps the value's own kind; the column's
  * type is the widest kind seen so far, and values are converted only when
