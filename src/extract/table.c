@@ -8,8 +8,8 @@
  * of the fields seen", widened on conflicts). So rows are kept in memory as
  * typed cells until a part is written; the job spills parts early when the
  * buffers pass --mem-max. Strings go to one byte heap per table (a cell
- * holds an offset), so a row costs 9 bytes per present column plus its
- * string bytes, and nothing is allocated per value.
+ * holds an offset), so a value costs 8 bytes (9 in a column of mixed
+ * kinds) plus its string bytes, and nothing is allocated per value.
  *
  * Why stream anyway: most tables keep their schema from the first rows on,
  * and whole-run buffers were most of extract's memory traffic and page
