@@ -41,6 +41,10 @@
 /* Rows a table buffers before a batch run streams them to its part: two of
  * the writer's batches, so the buffers stay small enough for the cache. */
 #define STREAM_ROWS 16384
+/* Parts a worker streams to at once (an open part holds a file and a row
+ * group's pages): tables beyond it buffer, as with --split-by into
+ * thousands of tables. */
+#define STREAM_PARTS_MAX 16
 #define EXTRACT_THREADS_MAX 16    /* --input file workers */
 
 /* ---------------------------------------------------------------- MARK: time */
@@ -108,6 +112,7 @@ struct worker {
     char cached_ts[24];
     int64_t done_bytes;             /* --input file: bytes consumed (progress) */
     struct extract_table *stream_due; /* borrowed: a table with a stream's worth of rows */
+    int streaming;                  /* its tables with a part open */
     int rc;                         /* the worker's result */
     struct sl_error err;            /* its failure */
 };
@@ -332,7 +337,7 @@ static void process_doc(struct worker *w, struct sl_slice value, int32_t partiti
     }
     extract_table_add(t, &w->row, partition, offset, ts_ms);
     w->counts.written++;
-    if (job->stream && extract_table_rows(t) >= STREAM_ROWS)
+    if (job->stream && extract_table_rows(t) % STREAM_ROWS == 0)
         w->stream_due = t;
 }
 
@@ -370,6 +375,7 @@ static int write_parts(struct worker *w, struct sl_error *err)
         if (rc != SL_OK)
             return rc;
     }
+    w->streaming = 0; /* every part is finished */
     return SL_OK;
 }
 
@@ -544,13 +550,18 @@ static int stream_table(struct worker *w, struct extract_table *t, struct sl_err
 {
     char path[4200];
     path[0] = '\0';
-    if (!extract_table_streaming(t)) {
+    bool was = extract_table_streaming(t);
+    if (!was) {
+        if (w->streaming >= STREAM_PARTS_MAX)
+            return SL_OK;
         int rc = part_path(w->job, w->job->conf->split_by ? extract_table_name(t) : NULL, path,
                            sizeof path, err);
         if (rc != SL_OK)
             return rc;
     }
-    return extract_table_stream(t, path, err);
+    int rc = extract_table_stream(t, path, err);
+    w->streaming += (int)extract_table_streaming(t) - (int)was;
+    return rc;
 }
 
 static int tick(struct worker *w, bool force_check)

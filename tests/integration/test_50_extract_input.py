@@ -186,6 +186,39 @@ def test_extract_large_file_keeps_every_row_in_row_groups_on_any_thread_count(tm
     assert max(len(ns) for ns in groups.values()) >= 2, groups
 
 
+def test_extract_streamed_parts_take_a_late_type_change(tmp_path):
+    # A batch run streams each table to its part while the schema holds; a
+    # column that turns from int64 to string after many streamed rows makes
+    # it read those rows back and write the part again, as text.
+    src = tmp_path / "late.ndjson"
+    with open(src, "w") as f:
+        for i in range(100_000):
+            n = f"s{i}" if i >= 90_000 and i % 2 else i
+            f.write(json.dumps({"event_type": "purchase_sword", "n": n, "i": i}) + "\n")
+    out = tmp_path / "t"
+    p = extract("--threads", 2, "--input", src, "-o", out)
+    assert "read 100000 records: 100000 written" in p.stdout
+    assert columns(out)["n"] == "VARCHAR"
+    assert rows(f"select count(*) as c, sum(i) as s, count(distinct n) as d, "
+                f"sum(case when n = cast(i as varchar) then 1 else 0 end) as same "
+                f"from read_parquet('{out}/*.parquet')") == [
+        {"c": 100_000, "s": 99_999 * 100_000 // 2, "d": 100_000, "same": 95_000}]
+
+
+def test_extract_split_into_more_tables_than_stream_at_once(tmp_path):
+    # One worker streams at most 16 tables at once; the others buffer.
+    src = tmp_path / "many.ndjson"
+    with open(src, "w") as f:
+        for i in range(20 * 17_000):
+            f.write(json.dumps({"event_type": f"t{i % 20}", "i": i}) + "\n")
+    out = tmp_path / "lake"
+    p = extract("--threads", 1, "--split-by", "event_type", "--input", src, "-o", out)
+    assert "read 340000 records: 340000 written" in p.stdout
+    assert rows(f"select count(distinct event_type) as t, count(*) as c, sum(i) as s "
+                f"from read_parquet('{out}/*/*.parquet')") == [
+        {"t": 20, "c": 340_000, "s": 339_999 * 340_000 // 2}]
+
+
 def test_extract_widens_conflicting_types(tmp_path):
     src = tmp_path / "w.ndjson"
     src.write_text('{"a":1,"b":1,"c":true,"d":1}\n'
