@@ -212,15 +212,36 @@ static inline uint8_t col_kind(const struct col *c, size_t r)
     return c->mixed ? c->kinds[r] : c->uniform;
 }
 
-/* The bytes of a string payload (in t's heap). */
-static inline struct sl_slice str_at(const struct extract_table *t, uint64_t bits)
+/* The bytes of a string payload in `heap`. */
+static inline struct sl_slice str_in(const struct sl_buf *heap, uint64_t bits)
 {
     uint64_t off = bits >> 24, len = bits & STR_LONG;
     if (len == STR_LONG) {
-        memcpy(&len, t->heap.data + off, 8);
+        memcpy(&len, heap->data + off, 8);
         off += 8;
     }
-    return sl_slice_make(t->heap.data + off, (size_t)len);
+    return sl_slice_make(heap->data + off, (size_t)len);
+}
+
+static inline struct sl_slice str_at(const struct extract_table *t, uint64_t bits)
+{
+    return str_in(&t->heap, bits);
+}
+
+/* Append a string's bytes to t's heap; returns its payload. The heap has no
+ * cap: the job spills parts at --mem-max. */
+static uint64_t heap_put(struct extract_table *t, const uint8_t *p, size_t len)
+{
+    uint64_t bits = (uint64_t)t->heap.len << 24;
+    if (len < STR_LONG) {
+        bits |= len;
+    } else {
+        uint64_t l64 = len;
+        bits |= STR_LONG;
+        sl_buf_append(&t->heap, &l64, 8);
+    }
+    sl_buf_append(&t->heap, p, len);
+    return bits;
 }
 
 /* Make row r of column c writable, padding nulls for rows it was absent from. */
@@ -391,16 +412,7 @@ void extract_table_add(struct extract_table *t, const struct extract_row *row,
                 c->recent_off[slot] = t->heap.len;
                 c->recent_len[slot] = (uint32_t)len;
             }
-            /* the heap has no cap; the job spills parts at --mem-max */
-            bits = (uint64_t)t->heap.len << 24;
-            if (len < STR_LONG) {
-                bits |= len;
-            } else {
-                uint64_t l64 = len;
-                bits |= STR_LONG;
-                sl_buf_append(&t->heap, &l64, 8);
-            }
-            sl_buf_append(&t->heap, f->s.p, len);
+            bits = heap_put(t, f->s.p, len);
             break;
         }
         default:
@@ -790,15 +802,7 @@ static int part_reload(struct extract_table *t, struct sl_error *err)
                         continue; /* rows a column has no value for are null */
                     uint64_t bits = 0;
                     if (kind == EXTRACT_STRING) {
-                        bits = (uint64_t)t->heap.len << 24;
-                        if (b.str[k].len < STR_LONG) {
-                            bits |= b.str[k].len;
-                        } else {
-                            uint64_t l64 = b.str[k].len;
-                            bits |= STR_LONG;
-                            sl_buf_append(&t->heap, &l64, 8);
-                        }
-                        sl_buf_append(&t->heap, b.str[k].p, b.str[k].len);
+                        bits = heap_put(t, b.str[k].p, b.str[k].len);
                     } else if (kind == EXTRACT_DOUBLE) {
                         memcpy(&bits, &b.f64[k], 8);
                     } else if (kind == EXTRACT_BOOL) {
@@ -823,14 +827,8 @@ static int part_reload(struct extract_table *t, struct sl_error *err)
             if (kind == EXTRACT_NULL)
                 continue;
             if (kind == EXTRACT_STRING) {
-                uint64_t off = bits >> 24, len = bits & STR_LONG;
-                bits = (uint64_t)t->heap.len << 24 | len;
-                if (len == STR_LONG) {
-                    memcpy(&len, kept_heap.data + off, 8);
-                    sl_buf_append(&t->heap, kept_heap.data + off, 8);
-                    off += 8;
-                }
-                sl_buf_append(&t->heap, kept_heap.data + off, len);
+                struct sl_slice str = str_in(&kept_heap, bits);
+                bits = heap_put(t, str.p, str.len);
             }
             col_put(&t->cols[ci], base + r, kind, bits);
         }
