@@ -729,19 +729,15 @@ static int part_close(struct part *p, struct sl_error *err)
 }
 
 /*
- * Whether t's buffered rows can go on into its open part: the same columns
- * with the same types, and every value of its column's type (or null), so
- * that what the file holds is each value as it came (a number that a later
- * string turns into text must still be a number when that text is made).
+ * Whether every buffered value is of its column's type (or null): then a
+ * part holds each value as it came, and reading it back gives the value
+ * its own kind again (a number that a later string turns into text must
+ * still be a number when that text is made).
  */
-static bool part_fits(const struct part *p, const struct extract_table *t)
+static bool rows_pure(const struct extract_table *t)
 {
-    if (t->ncols != p->ncols)
-        return false;
     for (size_t c = 0; c < t->ncols; c++) {
         const struct col *col = &t->cols[c];
-        if (col->type != p->types[c])
-            return false;
         if (!col->mixed) {
             if (col->n > 0 && col->uniform != col->type && col->uniform != EXTRACT_NULL)
                 return false;
@@ -752,6 +748,18 @@ static bool part_fits(const struct part *p, const struct extract_table *t)
                 return false;
     }
     return true;
+}
+
+/* Whether t's buffered rows can go on into its open part: the columns and
+ * their types it began with, and pure rows. */
+static bool part_fits(const struct part *p, const struct extract_table *t)
+{
+    if (t->ncols != p->ncols)
+        return false;
+    for (size_t c = 0; c < t->ncols; c++)
+        if (t->cols[c].type != p->types[c])
+            return false;
+    return rows_pure(t);
 }
 
 /*
@@ -858,13 +866,13 @@ int extract_table_stream(struct extract_table *t, const char *path, struct sl_er
         return part_reload(t, err);
     }
     if (!t->part) {
+        if (!rows_pure(t)) { /* a column of mixed kinds already: buffer */
+            t->no_stream = true;
+            return SL_OK;
+        }
         t->part = part_open(t, path, err);
         if (!t->part)
             return err && err->code ? err->code : SL_EIO;
-        if (!part_fits(t->part, t)) { /* a column of mixed kinds: buffer instead */
-            t->no_stream = true;
-            return part_reload(t, err);
-        }
     }
     return part_put_rows(t->part, t, err);
 }
