@@ -616,6 +616,11 @@ struct part {
     uint8_t *types;             /* owned; the extract kind of each table column then */
     int64_t rows;               /* rows written to it */
     struct put_scratch scratch;
+    /* int64 values it holds as doubles (a double column's integers), so a
+     * reload gives them back as int64: they are written as "5", not "5.0",
+     * if the column turns to text later, and keep all 64 bits */
+    struct int_note { size_t col, row; int64_t v; } *notes; /* owned */
+    size_t nnotes, notes_cap;
 };
 
 static void part_free(struct part *p)
@@ -629,6 +634,7 @@ static void part_free(struct part *p)
     free(p->types);
     sl_arena_release(&p->scratch.texts);
     free(p->scratch.strs);
+    free(p->notes);
     free(p);
 }
 
@@ -684,6 +690,21 @@ static struct part *part_open(const struct extract_table *t, const char *path,
 /* Write t's buffered rows to the part, then clear them. */
 static int part_put_rows(struct part *p, struct extract_table *t, struct sl_error *err)
 {
+    for (size_t c = 0; c < t->ncols; c++) {
+        const struct col *col = &t->cols[c];
+        if (col->type != EXTRACT_DOUBLE)
+            continue;
+        for (size_t r = 0; r < col->n; r++) {
+            if (col_kind(col, r) != EXTRACT_INT)
+                continue;
+            if (p->nnotes == p->notes_cap) {
+                p->notes_cap = p->notes_cap ? p->notes_cap * 2 : 64;
+                p->notes = sl_xrealloc(p->notes, p->notes_cap * sizeof *p->notes);
+            }
+            p->notes[p->nnotes++] =
+                (struct int_note){ c, (size_t)p->rows + r, (int64_t)col->vals[r] };
+        }
+    }
     int rc = SL_OK;
     for (size_t r0 = 0, nb = 0; r0 < (size_t)t->rows && rc == SL_OK; r0 += nb) {
         size_t left = (size_t)t->rows - r0;
@@ -729,23 +750,27 @@ static int part_close(struct part *p, struct sl_error *err)
 }
 
 /*
- * Whether every buffered value is of its column's type (or null): then a
- * part holds each value as it came, and reading it back gives the value
- * its own kind again (a number that a later string turns into text must
- * still be a number when that text is made).
+ * Whether every buffered value is of its column's type (or null, or an
+ * int64 in a double column, which the part notes): then reading a part
+ * back gives each value its own kind again (a number that a later string
+ * turns into text must still be that number when the text is made).
  */
 static bool rows_pure(const struct extract_table *t)
 {
     for (size_t c = 0; c < t->ncols; c++) {
         const struct col *col = &t->cols[c];
+        bool dbl = col->type == EXTRACT_DOUBLE;
         if (!col->mixed) {
-            if (col->n > 0 && col->uniform != col->type && col->uniform != EXTRACT_NULL)
+            uint8_t k = col->uniform;
+            if (col->n > 0 && k != col->type && k != EXTRACT_NULL && !(dbl && k == EXTRACT_INT))
                 return false;
             continue;
         }
-        for (size_t r = 0; r < col->n; r++)
-            if (col->kinds[r] != col->type && col->kinds[r] != EXTRACT_NULL)
+        for (size_t r = 0; r < col->n; r++) {
+            uint8_t k = col->kinds[r];
+            if (k != col->type && k != EXTRACT_NULL && !(dbl && k == EXTRACT_INT))
                 return false;
+        }
     }
     return true;
 }
@@ -793,9 +818,10 @@ static int part_reload(struct extract_table *t, struct sl_error *err)
     }
     size_t base = (size_t)p->rows;
     for (size_t i = 0; rc == SL_OK && i < p->ncols; i++) {
-        struct col *c = &t->cols[p->order[i]];
-        uint8_t kind = p->types[p->order[i]];
-        size_t r = 0;
+        size_t ci = p->order[i];
+        struct col *c = &t->cols[ci];
+        uint8_t kind = p->types[ci];
+        size_t r = 0, note = 0; /* notes of a column come in row order */
         for (size_t g = 0; rc == SL_OK && g < f->nrow_groups; g++) {
             struct pq_column_reader *cr = pq_column_reader_new(f, g, i, err);
             if (!cr) {
@@ -812,6 +838,13 @@ static int part_reload(struct extract_table *t, struct sl_error *err)
                     if (kind == EXTRACT_STRING) {
                         bits = heap_put(t, b.str[k].p, b.str[k].len);
                     } else if (kind == EXTRACT_DOUBLE) {
+                        while (note < p->nnotes &&
+                               (p->notes[note].col != ci || p->notes[note].row < r))
+                            note++;
+                        if (note < p->nnotes && p->notes[note].row == r) {
+                            col_put(c, r, EXTRACT_INT, (uint64_t)p->notes[note].v);
+                            continue;
+                        }
                         memcpy(&bits, &b.f64[k], 8);
                     } else if (kind == EXTRACT_BOOL) {
                         bits = b.b[k];
