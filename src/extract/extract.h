@@ -182,6 +182,9 @@ int extract_table_write(struct extract_table *t, const char *path, struct sl_err
 int extract_table_stream(struct extract_table *t, const char *path, struct sl_error *err);
 /* Whether t has a part open (streamed to, not yet finished). */
 bool extract_table_streaming(const struct extract_table *t);
+/* Whether extract_table_stream() may still open a part for t (false once
+ * its rows were of mixed kinds or its part was taken back). */
+bool extract_table_may_stream(const struct extract_table *t);
 
 /* Free the row buffers of a table whose rows are all written, keeping its
  * columns and counts (rows added later allocate them again): a batch job

@@ -552,7 +552,7 @@ static int stream_table(struct worker *w, struct extract_table *t, struct sl_err
     path[0] = '\0';
     bool was = extract_table_streaming(t);
     if (!was) {
-        if (w->streaming >= STREAM_PARTS_MAX)
+        if (!extract_table_may_stream(t) || w->streaming >= STREAM_PARTS_MAX)
             return SL_OK;
         int rc = part_path(w->job, w->job->conf->split_by ? extract_table_name(t) : NULL, path,
                            sizeof path, err);

@@ -915,6 +915,11 @@ bool extract_table_streaming(const struct extract_table *t)
     return t->part != NULL;
 }
 
+bool extract_table_may_stream(const struct extract_table *t)
+{
+    return !t->no_stream;
+}
+
 int extract_table_write(struct extract_table *t, const char *path, struct sl_error *err)
 {
     int rc = SL_OK;
