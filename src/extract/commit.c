@@ -329,6 +329,33 @@ static void drop_old(struct extract_commit *c)
     c->old = NULL;
 }
 
+/*
+ * The nearest directory above out that is a table or a split output (it has
+ * _SUCCESS), into buf; NULL if none. A table inside one would have its
+ * versions swapped in and out under a lock of its own, in a directory whose
+ * versions the outer table's commits replace whole.
+ */
+static const char *outer_table(const char *out, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", out);
+    char *slash;
+    while ((slash = strrchr(buf, '/')) != NULL) {
+        if (slash == buf)
+            slash[1] = '\0'; /* the root */
+        else
+            *slash = '\0';
+        char marker[PATH_CAP];
+        struct stat st;
+        if (snprintf(marker, sizeof marker, "%s/_SUCCESS", strcmp(buf, "/") ? buf : "") <
+                (int)sizeof marker &&
+            stat(marker, &st) == 0)
+            return buf;
+        if (slash == buf)
+            break;
+    }
+    return NULL;
+}
+
 struct extract_commit *extract_commit_open(const char *out, enum extract_mode mode,
                                            struct sl_error *err)
 {
@@ -353,6 +380,12 @@ struct extract_commit *extract_commit_open(const char *out, enum extract_mode mo
     }
     if (strcmp(c->name, ".") == 0 || strcmp(c->name, "..") == 0) {
         sl_fail(err, SL_EUSAGE, "output path '%s' must name a directory to create or replace", out);
+        goto fail;
+    }
+    char outer[PATH_CAP];
+    if (outer_table(c->out, outer, sizeof outer)) {
+        sl_fail(err, SL_EUSAGE, "output '%s' is inside the table '%s': write that table, or "
+                "choose a directory outside it", out, outer);
         goto fail;
     }
     snprintf(c->run_id, sizeof c->run_id, "%013llx-%05d",

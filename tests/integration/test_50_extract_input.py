@@ -219,6 +219,22 @@ def test_extract_split_into_more_tables_than_stream_at_once(tmp_path):
         {"t": 20, "c": 340_000, "s": 339_999 * 340_000 // 2}]
 
 
+def test_extract_refuses_an_output_inside_a_table(tmp_path):
+    # A table inside a split output (or another table) would be swapped in
+    # and out under its own lock, inside a directory the outer table's
+    # commits replace: refused before any work, and nothing changes.
+    src = tmp_path / "e.ndjson"
+    src.write_text(reference_events())
+    lake = tmp_path / "lake"
+    extract("--split-by", "event_type", "--input", src, "-o", lake / "ev")
+    before = sorted(str(p.relative_to(lake)) for p in lake.rglob("*"))
+    for out in (lake / "ev" / "default", lake / "ev" / "default" / "deeper"):
+        p = extract("--mode", "overwrite", "--input", src, "-o", out, check=False)
+        assert p.returncode == 2
+        assert "is inside the table" in p.stderr and "ev" in p.stderr
+    assert sorted(str(p.relative_to(lake)) for p in lake.rglob("*")) == before
+
+
 def test_extract_widens_conflicting_types(tmp_path):
     src = tmp_path / "w.ndjson"
     src.write_text('{"a":1,"b":1,"c":true,"d":1}\n'
