@@ -540,11 +540,6 @@ static bool want_commit(struct job *job)
     return sl_clock_mono_ms() - job->last_commit_ms >= conf->commit_ms;
 }
 
-/*
- * Housekeeping between records of worker w: follow-mode commits (only with
- * one worker, which is the case for every source --follow accepts), and
- * spilling parts when w's buffers pass its share of --mem-max.
- */
 /* Stream t's buffered rows into its part (opened here the first time). */
 static int stream_table(struct worker *w, struct extract_table *t, struct sl_error *err)
 {
@@ -564,6 +559,12 @@ static int stream_table(struct worker *w, struct extract_table *t, struct sl_err
     return rc;
 }
 
+/*
+ * Housekeeping between records of worker w: follow-mode commits (only with
+ * one worker, which is the case for every source --follow accepts), a
+ * table's rows streamed to its part, and spilling parts when w's buffers
+ * pass its share of --mem-max.
+ */
 static int tick(struct worker *w, bool force_check)
 {
     struct job *job = w->job;

@@ -607,7 +607,7 @@ static void put_column(struct pq_writer *w, size_t i, enum pq_type type,
  * with (the table's columns in file order, and their types then).
  */
 struct part {
-    struct pq_writer *w;        /* owned; NULL: no part open */
+    struct pq_writer *w;        /* owned */
     int fd;
     char *path;                 /* owned */
     size_t ncols;               /* table columns when it was opened */
@@ -687,12 +687,13 @@ static struct part *part_open(const struct extract_table *t, const char *path,
     return p;
 }
 
-/* Write t's buffered rows to the part, then clear them. */
-static int part_put_rows(struct part *p, struct extract_table *t, struct sl_error *err)
+/* Note the int64 values of t's double columns that are about to go into
+ * the part, in case part_reload() has to give them back. */
+static void part_note_ints(struct part *p, const struct extract_table *t)
 {
     for (size_t c = 0; c < t->ncols; c++) {
         const struct col *col = &t->cols[c];
-        if (col->type != EXTRACT_DOUBLE)
+        if (col->type != EXTRACT_DOUBLE || (!col->mixed && col->uniform != EXTRACT_INT))
             continue;
         for (size_t r = 0; r < col->n; r++) {
             if (col_kind(col, r) != EXTRACT_INT)
@@ -705,6 +706,11 @@ static int part_put_rows(struct part *p, struct extract_table *t, struct sl_erro
                 (struct int_note){ c, (size_t)p->rows + r, (int64_t)col->vals[r] };
         }
     }
+}
+
+/* Write t's buffered rows to the part, then clear them. */
+static int part_put_rows(struct part *p, struct extract_table *t, struct sl_error *err)
+{
     int rc = SL_OK;
     for (size_t r0 = 0, nb = 0; r0 < (size_t)t->rows && rc == SL_OK; r0 += nb) {
         size_t left = (size_t)t->rows - r0;
@@ -907,6 +913,8 @@ int extract_table_stream(struct extract_table *t, const char *path, struct sl_er
         if (!t->part)
             return err && err->code ? err->code : SL_EIO;
     }
+    /* only a part that stays open can be taken back */
+    part_note_ints(t->part, t);
     return part_put_rows(t->part, t, err);
 }
 
