@@ -1,18 +1,21 @@
 /*
  * broker.c: the broker's lifecycle and its event-loop hooks: the listener,
- * the before-sleep hook (group commit, then waking parked Fetches, then
- * writing responses, then freeing closed connections), the wakeup hook
- * (stop requests, connections with frames left to process) and the timers
- * (retention, the interval flush).
+ * the before-sleep hook (starting a group commit, then waking parked
+ * Fetches, then writing responses, then freeing closed connections), the
+ * log's sync-done descriptor, the wakeup hook (stop requests, connections
+ * with frames left to process) and the timers (retention, the interval
+ * flush).
  *
- * The acknowledgement rule lives in the before-sleep hook: an acks=1/-1
- * Produce is answered only once its batch is durable under the flush policy.
- * Under --flush interval=MS (the default) that is once written, so the
- * answers go out in the iteration that appended, and the segments are
- * fdatasynced after the answers, once the oldest unsynced append is MS old
- * (a timer wakes an idle loop for it). Under --flush always every append made
- * during one loop iteration is covered by one log_store_sync() before any
- * response is written, and many producers share one fdatasync
+ * The acknowledgement rule: an acks=1/-1 Produce is answered only once its
+ * batch is durable under the flush policy (its response waits at a gate,
+ * conn.c). Under --flush interval=MS (the default) that is once written, so
+ * the answers go out in the iteration that appended, and the segments are
+ * fdatasynced in the background once the oldest unsynced append is MS old
+ * (a timer wakes an idle loop for it). Under --flush always the before-sleep
+ * hook hands everything appended so far to the log's sync thread
+ * (log_store_sync_start) and the loop goes on serving; when that sync is
+ * done (on_synced) the answers it covers go out, and the next sync takes
+ * all that arrived meanwhile, so many producers share one fdatasync
  * (design/limits.md: ~1.4 k syncs/s). See docs/internals/broker.md.
  */
 #include <errno.h>
@@ -107,25 +110,30 @@ static void on_accept(struct sl_ev *ev, int fd, int mask, void *arg)
     }
 }
 
-/* Group commit: fdatasync what log_store_sync() finds due. false: it failed
- * and the loop is stopping. */
-static bool sync_log(struct sl_ev *ev, struct broker *b)
+/* A log sync failed. fsyncgate: the page cache state is unknown; acknowledge
+ * nothing more and stop (log.h). */
+static void sync_failed(struct sl_ev *ev, struct broker *b, const struct sl_error *err)
 {
-    if (b->failed)
-        return false;
-    if (!log_store_dirty(b->store))
-        return true;
+    sl_error("log sync failed, stopping: %s", err->msg);
+    b->failed = true;
+    b->fail_err = *err;
+    sl_ev_stop(ev);
+}
+
+/* The log's sync thread is done: what it covered is durable, so the answers
+ * waiting for it may go (before_sleep writes them) and parked Fetches may
+ * see the new high watermarks. */
+static void on_synced(struct sl_ev *ev, int fd, int mask, void *arg)
+{
+    (void)fd;
+    (void)mask;
+    struct broker *b = arg;
     struct sl_error err = { 0 };
-    if (log_store_sync(b->store, sl_clock_mono_ms(), &err) != SL_OK) {
-        /* fsyncgate: the page cache state is unknown; acknowledge nothing
-         * more and stop (log.h). */
-        sl_error("log sync failed, stopping: %s", err.msg);
-        b->failed = true;
-        b->fail_err = err;
-        sl_ev_stop(ev);
-        return false;
-    }
-    return true;
+    int rc = log_store_sync_finish(b->store, &err);
+    if (rc < 0)
+        sync_failed(ev, b, &err);
+    else if (rc > 0)
+        b->appended = true;
 }
 
 static void on_flush_due(struct sl_ev *ev, void *arg);
@@ -133,12 +141,16 @@ static void on_flush_due(struct sl_ev *ev, void *arg);
 static void before_sleep(struct sl_ev *ev, void *arg)
 {
     struct broker *b = arg;
-    /* flush=always: the sync comes first, it is what releases the answers.
-     * Otherwise appends were acknowledged when written, and an interval sync
-     * that falls due here waits until this iteration's answers are out. */
-    bool always = b->cfg.log.flush == LOG_FLUSH_ALWAYS;
-    if (always && !sync_log(ev, b))
+    if (b->failed)
         return;
+    /* A group commit, if one is due and none is running: under flush=always
+     * at once, so that the disk works while this iteration's answers to
+     * other requests go out. */
+    struct sl_error err = { 0 };
+    if (log_store_sync_start(b->store, sl_clock_mono_ms(), &err) < 0) {
+        sync_failed(ev, b, &err);
+        return;
+    }
     if (b->appended && b->nheld) {
         b->appended = false;
         for (struct broker_conn *conn = b->conns; conn; conn = conn->next)
@@ -150,8 +162,6 @@ static void before_sleep(struct sl_ev *ev, void *arg)
         if (conn->out.len > conn->out_sent || conn->nsplices)
             broker_conn_flush(conn);
     broker_conn_reap(b);
-    if (!always && !sync_log(ev, b))
-        return;
     /* flush=interval: a timer makes an idle loop sync on time as well. */
     if (b->cfg.log.flush == LOG_FLUSH_INTERVAL && !b->flush_timer) {
         int64_t due = log_store_sync_due(b->store, sl_clock_mono_ms());
@@ -258,7 +268,8 @@ struct broker *broker_new(const struct broker_config *cfg, struct sl_error *err)
                  b->adv_per_conn ? "127.0.0.1" : b->listen_host);
         b->adv_port = b->port;
     }
-    if (sl_ev_fd_add(b->ev, b->listen_fd, SL_EV_READ, on_accept, b, err) != SL_OK)
+    if (sl_ev_fd_add(b->ev, b->listen_fd, SL_EV_READ, on_accept, b, err) != SL_OK ||
+        sl_ev_fd_add(b->ev, log_store_sync_fd(b->store), SL_EV_READ, on_synced, b, err) != SL_OK)
         goto fail;
     sl_ev_before_sleep(b->ev, before_sleep, b);
     sl_ev_on_wakeup(b->ev, on_wakeup, b);

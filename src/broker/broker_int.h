@@ -62,6 +62,12 @@ struct broker_held {
     int64_t timer;                 /* sl_ev timer id of the deadline; 0 once fired */
 };
 
+/* Responses up to byte `end` of out wait for log ticket `ticket`. */
+struct broker_gate {
+    size_t end;
+    uint64_t ticket;
+};
+
 enum broker_conn_state {
     BROKER_CONN_OPEN,    /* reading and answering requests in order */
     BROKER_CONN_HELD,    /* a Fetch is parked; later requests wait in rbuf */
@@ -82,8 +88,9 @@ struct broker_conn {
     size_t out_sent;       /* bytes of out already written to the socket */
     size_t out_release;    /* bytes of out that may be written (<= out.len): the
                               rest waits for the group commit */
-    uint64_t out_ticket;   /* log ticket that must be durable before out_release
-                              may advance to out.len; 0 when none is pending */
+    struct broker_gate *gates; /* owned: ngates, in order: out_release may advance
+                                  to gates[i].end once gates[i].ticket is durable */
+    size_t ngates, capgates;
     struct broker_splice *splices; /* owned: pending file ranges, ordered by `at` */
     size_t nsplices, capsplices;
     struct broker_held *held;      /* owned: the parked request, when state is HELD */
@@ -177,6 +184,10 @@ size_t broker_resp_begin(struct broker_conn *conn, const struct broker_req *req)
  */
 void broker_resp_end(struct broker_conn *conn, size_t start, size_t extra, uint64_t ticket);
 
+/* The bytes now at the end of conn->out may go once `ticket` (0: none) is
+ * durable and every response before them has gone (broker_resp_end's rule). */
+void broker_resp_gate(struct broker_conn *conn, uint64_t ticket);
+
 /* Queue a file range to be sent at the current end of conn->out; takes fd. */
 void broker_conn_splice(struct broker_conn *conn, size_t at, int fd, int64_t pos, size_t len);
 
@@ -191,7 +202,8 @@ void broker_conn_reap(struct broker *b);
 void broker_conn_free(struct broker_conn *conn);
 /* Process the complete frames in rbuf (stops at a hold or backpressure). */
 void broker_conn_process(struct broker_conn *conn);
-/* Advance out_release when out_ticket is durable, then write what may go. */
+/* Advance out_release past the gates whose tickets are durable, then write
+ * what may go. */
 void broker_conn_flush(struct broker_conn *conn);
 /*
  * Park `req` (the request being handled) on its connection; the handler then

@@ -14,10 +14,12 @@
  * Invariants.
  *   1. Responses are appended to out in the order their requests arrived, and
  *      out is written front to back: the client sees them in request order.
- *   2. out_sent <= out_release <= out.len. Bytes past out_release wait for the
- *      log ticket out_ticket to become durable (the group commit in the
- *      before-sleep hook), so no produce is acknowledged before it is synced,
- *      and no later response overtakes it.
+ *   2. out_sent <= out_release <= out.len. Bytes past out_release wait at
+ *      gates: the bytes up to gates[i].end go once log ticket gates[i].ticket
+ *      is durable (a group commit, which may run in the background while
+ *      more requests are answered), so no produce is acknowledged before it
+ *      is synced, and no later response overtakes it. Gate ends and tickets
+ *      both increase.
  *   3. While a request is parked (state HELD) no later frame is processed and
  *      rbuf is not read into or moved, so the parked request's slices, which
  *      borrow from rbuf, stay valid. READ interest is off meanwhile.
@@ -125,6 +127,7 @@ void broker_conn_free(struct broker_conn *conn)
     for (size_t i = 0; i < conn->nsplices; i++)
         close(conn->splices[i].fd);
     free(conn->splices);
+    free(conn->gates);
     close(conn->fd);
     sl_buf_release(&conn->rbuf);
     sl_buf_release(&conn->out);
@@ -153,10 +156,25 @@ size_t broker_resp_begin(struct broker_conn *conn, const struct broker_req *req)
 void broker_resp_end(struct broker_conn *conn, size_t start, size_t extra, uint64_t ticket)
 {
     kafka_frame_end(&conn->out, start, extra);
-    if (ticket > conn->out_ticket)
-        conn->out_ticket = ticket;
-    if (conn->out_ticket == 0)
+    broker_resp_gate(conn, ticket);
+}
+
+void broker_resp_gate(struct broker_conn *conn, uint64_t ticket)
+{
+    if (conn->ngates == 0 && ticket <= log_store_synced(conn->b->store)) {
         conn->out_release = conn->out.len;
+        return;
+    }
+    struct broker_gate *last = conn->ngates ? &conn->gates[conn->ngates - 1] : NULL;
+    if (last && last->ticket >= ticket) {
+        last->end = conn->out.len; /* released with the gate before it */
+        return;
+    }
+    if (conn->ngates == conn->capgates) {
+        conn->capgates = conn->capgates ? conn->capgates * 2 : 8;
+        conn->gates = sl_xrealloc(conn->gates, conn->capgates * sizeof *conn->gates);
+    }
+    conn->gates[conn->ngates++] = (struct broker_gate){conn->out.len, ticket};
 }
 
 void broker_conn_splice(struct broker_conn *conn, size_t at, int fd, int64_t pos, size_t len)
@@ -197,15 +215,21 @@ static void compact_out(struct broker_conn *conn)
     conn->out_release -= n;
     for (size_t i = 0; i < conn->nsplices; i++)
         conn->splices[i].at -= n;
+    for (size_t i = 0; i < conn->ngates; i++)
+        conn->gates[i].end -= n;
 }
 
 void broker_conn_flush(struct broker_conn *conn)
 {
     if (conn->state == BROKER_CONN_CLOSING)
         return;
-    if (conn->out_ticket && conn->out_ticket <= log_store_synced(conn->b->store)) {
-        conn->out_ticket = 0;
-        conn->out_release = conn->out.len;
+    uint64_t synced = log_store_synced(conn->b->store);
+    size_t open = 0;
+    while (open < conn->ngates && conn->gates[open].ticket <= synced)
+        conn->out_release = conn->gates[open++].end;
+    if (open > 0) {
+        conn->ngates -= open;
+        memmove(conn->gates, conn->gates + open, conn->ngates * sizeof *conn->gates);
     }
     bool blocked = false;
     for (;;) {

@@ -79,8 +79,7 @@ int broker_dispatch(struct broker_conn *conn, struct sl_slice frame, struct sl_e
         broker_api_versions(list, broker_napis);
         kafka_ApiVersions_unsupported_encode(&conn->out, req.hdr.correlation_id, list,
                                              (int32_t)broker_napis);
-        if (conn->out_ticket == 0)
-            conn->out_release = conn->out.len;
+        broker_resp_gate(conn, 0);
         return SL_OK;
     }
     if (!api)

@@ -53,6 +53,10 @@ static int16_t append_one(struct broker_conn *conn, int16_t ver, struct log_part
     if (seq_error == KAFKA_DUPLICATE_SEQUENCE_NUMBER) {
         pr->base_offset = dup_offset;
         pr->log_start_offset = log_partition_start_offset(part);
+        /* The original may still wait for its sync: answer no sooner. */
+        uint64_t last = log_store_last_ticket(conn->b->store);
+        if (dup_offset >= log_partition_high_watermark(part) && last > *ticket)
+            *ticket = last;
         return KAFKA_NONE;
     }
     if (seq_error != KAFKA_NONE)

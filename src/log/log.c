@@ -2,7 +2,8 @@
  * log.c: the partition-log store: a data directory of topics, their
  * partitions, group commit and retention. The broker (src/broker) owns one
  * store, appends Produce batches to it, serves Fetch from it with sendfile(),
- * and calls log_store_sync() from its event loop's before-sleep hook.
+ * and starts a background group commit (sync.c) from its event loop's
+ * before-sleep hook.
  *
  * ====================== NOTES ON THE DESIGN OF THE LOG ======================
  *
@@ -65,7 +66,9 @@
  * States of an appended batch and the transitions
  *
  *     pwrite ──log_partition_append──▶ WRITTEN (LEO advanced; not readable)
- *        │                                   │ log_store_sync() (fdatasync)
+ *        │                                   │ log_store_sync(), or the sync
+ *        │                                   │ thread's fdatasync then
+ *        │                                   │ log_store_sync_finish()
  *        │                                   ▼
  *        │                       DURABLE (HW advanced, ticket <= synced:
  *        │                                the broker acknowledges, Fetch serves)
@@ -354,6 +357,10 @@ struct log_store *log_store_open(const char *dir, const struct log_config *cfg,
 {
     struct log_store *store = sl_xcalloc(1, sizeof *store);
     store->lock_fd = -1;
+    if (log_syncer_init(&store->syncer, err) < 0) {
+        log_store_close(store);
+        return NULL;
+    }
     if (cfg)
         store->cfg = *cfg;
     else
@@ -420,6 +427,11 @@ void log_store_close(struct log_store *store)
     if (!store)
         return;
     struct sl_error err = {0};
+    if (log_syncer_settle(store, &err) < 0) {
+        sl_warn("%s", err.msg);
+        sl_error_clear(&err);
+    }
+    log_syncer_free(&store->syncer);
     for (size_t i = 0; i < store->ntopics; i++) {
         struct log_topic *topic = store->topics[i];
         for (int32_t p = 0; p < topic->nparts; p++) {
@@ -461,6 +473,8 @@ void log_store_mark_dirty(struct log_store *store, struct log_partition *part)
 
 int log_store_sync(struct log_store *store, int64_t now_ms, struct sl_error *err)
 {
+    if (log_syncer_settle(store, err) < 0)
+        return SL_EIO;
     if (store->cfg.flush == LOG_FLUSH_OS || store->ndirty == 0) {
         store->synced = store->ticket;
         return SL_OK;
@@ -488,7 +502,7 @@ int log_store_sync(struct log_store *store, int64_t now_ms, struct sl_error *err
 
 int64_t log_store_sync_due(const struct log_store *store, int64_t now_ms)
 {
-    if (store->cfg.flush == LOG_FLUSH_OS || store->ndirty == 0)
+    if (store->cfg.flush == LOG_FLUSH_OS || store->ndirty == 0 || store->syncer.running)
         return -1;
     if (store->cfg.flush == LOG_FLUSH_ALWAYS)
         return 0;
@@ -499,6 +513,11 @@ int64_t log_store_sync_due(const struct log_store *store, int64_t now_ms)
 uint64_t log_store_synced(const struct log_store *store)
 {
     return store->synced;
+}
+
+uint64_t log_store_last_ticket(const struct log_store *store)
+{
+    return store->ticket;
 }
 
 bool log_store_dirty(const struct log_store *store)
@@ -608,7 +627,8 @@ int log_store_topic_delete(struct log_store *store, const char *name, struct sl_
     if (rc == SL_OK)
         rc = log_fsync_dir(topics, err);
     if (rc == SL_OK) {
-        /* Drop its partitions from the dirty list, then free it. */
+        /* Drop its partitions from the dirty list and a running sync, then free it. */
+        log_syncer_forget(&store->syncer, topic);
         size_t k = 0;
         for (size_t i = 0; i < store->ndirty; i++)
             if (store->dirty[i]->topic != topic)

@@ -21,10 +21,11 @@
  *     the oldest unsynced append; the broker also calls it from a timer
  *     armed by log_store_sync_due(), so an idle loop syncs on time too.
  *   - LOG_FLUSH_ALWAYS: an append is written (pwrite) at once, and becomes
- *     durable when log_store_sync() has fdatasync'ed its segment. The
- *     broker calls log_store_sync() from the event loop's before-sleep hook
- *     and acknowledges acks=-1 and acks=1 produces whose ticket <= synced:
- *     acknowledged data survives a power loss.
+ *     durable when log_store_sync(), or a background sync (below), has
+ *     fdatasync'ed its segment. The broker starts background syncs from the
+ *     event loop's before-sleep hook and acknowledges acks=-1 and acks=1
+ *     produces whose ticket <= synced: acknowledged data survives a power
+ *     loss.
  *   - LOG_FLUSH_OS: appends count as durable once written; never fsynced
  *     (except when a segment rolls or the store closes).
  * The high watermark (what Fetch may return) advances with the same rule: it
@@ -33,8 +34,10 @@
  * Offsets: log start offset (first stored), high watermark (HW, readable
  * end), log end offset (LEO, next offset to assign). start <= HW <= LEO.
  *
- * Threading: none. A store and everything in it are used from one thread
- * (the broker's event loop). Calls block on disk I/O (pwrite, fdatasync).
+ * Threading: a store and everything in it are used from one thread (the
+ * broker's event loop). Calls block on disk I/O (pwrite; fdatasync in
+ * log_store_sync() and rolls); the store's own sync thread only runs the
+ * fdatasyncs of log_store_sync_start(), on descriptors of its own.
  *
  * File descriptors: three per active segment (.log, .index, .timeindex), one
  * per older segment, plus one per log_read in flight; a broker with many
@@ -138,13 +141,39 @@ int log_store_sync(struct log_store *store, int64_t now_ms, struct sl_error *err
 /*
  * Milliseconds from `now_ms` (monotonic) until log_store_sync() has an
  * fdatasync to do: 0 when one is due now (always the case under ALWAYS with
- * unsynced appends), -1 when none is pending (nothing dirty, or policy OS).
+ * unsynced appends), -1 when none is pending (nothing dirty, or policy OS)
+ * or a background sync is running (its end brings the caller back anyway).
  * Under INTERVAL the broker arms a timer with it.
  */
 int64_t log_store_sync_due(const struct log_store *store, int64_t now_ms);
 
+/*
+ * Background group commit: the work of log_store_sync(), with the fdatasyncs
+ * done on the store's sync thread, so that the caller's event loop goes on
+ * appending and serving while the disk works (appends made meanwhile wait
+ * for the next sync).
+ *   log_store_sync_start() hands every dirty partition's active segment to
+ *   the thread when a sync is due (as log_store_sync() decides) and none is
+ *   running: 1 when it started one, 0 when not, or SL_EIO (nothing started)
+ *   when a descriptor or the thread cannot be had.
+ *   log_store_sync_fd() is a descriptor (owned by the store) that becomes
+ *   readable when the thread is done; the caller watches it and then calls
+ *   log_store_sync_finish(), which advances the high watermarks and
+ *   log_store_synced() to what that sync made durable: 1 when it did, 0 when
+ *   no sync had finished (a stale wakeup), or SL_EIO when an fdatasync
+ *   failed (nothing of that sync is acknowledged; stop, as for
+ *   log_store_sync()).
+ * log_store_sync() and log_store_close() wait for a running sync first, and
+ * a topic deleted while its segments are being synced is simply skipped.
+ */
+int log_store_sync_start(struct log_store *store, int64_t now_ms, struct sl_error *err);
+int log_store_sync_fd(const struct log_store *store);
+int log_store_sync_finish(struct log_store *store, struct sl_error *err);
+
 /* Highest sync ticket that is durable (0 before any append). */
 uint64_t log_store_synced(const struct log_store *store);
+/* The ticket of the latest append: once it is synced, all appended so far is. */
+uint64_t log_store_last_ticket(const struct log_store *store);
 
 /* Whether some append is not yet durable (the broker may skip the sync). */
 bool log_store_dirty(const struct log_store *store);

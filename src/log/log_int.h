@@ -7,6 +7,7 @@
 #ifndef LOG_LOG_INT_H
 #define LOG_LOG_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +74,36 @@ struct log_topic {
     struct log_partition **parts; /* owned: nparts partitions */
 };
 
+/* One partition of a background sync (sync.c). */
+struct log_sync_item {
+    struct log_partition *part; /* borrowed; NULL once its topic is deleted */
+    int fd;                     /* owned: a dup() of the active segment's .log */
+    int64_t seg_base;           /* that segment, and its end when the sync began: */
+    int64_t next_offset;        /*   the high watermark the sync makes durable */
+    int64_t size;
+};
+
+/*
+ * The background group commit (sync.c). The loop thread owns the fields
+ * outside `mu`; the sync thread reads `items` only between `ready` and
+ * `done`, while the loop leaves them alone (but for clearing `part`, which
+ * the thread never reads).
+ */
+struct log_syncer {
+    pthread_t thread;
+    bool started;   /* the thread exists */
+    int event_fd;   /* owned: an eventfd, readable once a sync is done */
+    bool running;   /* a sync was started and not finished */
+    uint64_t ticket; /* store ticket when it started: synced once it is done */
+    struct log_sync_item *items; /* owned: nitems partitions */
+    size_t nitems, cap;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool ready, done, quit; /* under mu */
+    int err_no;             /* under mu: errno of the first failed fdatasync, or 0 */
+    size_t err_at;          /* under mu: its item */
+};
+
 struct log_store {
     char *dir;   /* owned: the data directory */
     int lock_fd; /* owned: flock'ed <dir>/.lock */
@@ -85,6 +116,7 @@ struct log_store {
     uint64_t synced;       /* every ticket <= synced is durable */
     int64_t dirty_since_ms; /* monotonic ms of the oldest unsynced append (ndirty > 0) */
     uint64_t trash_seq;    /* names deleted topics in trash/ uniquely */
+    struct log_syncer syncer;
 };
 
 /* ---- segment.c ---- */
@@ -154,6 +186,16 @@ void log_partition_free(struct log_partition *part);
 int log_partition_roll(struct log_partition *part, struct sl_error *err);
 /* fdatasync the active segment and advance the HW to the LEO. */
 int log_partition_sync(struct log_partition *part, struct sl_error *err);
+/* Background sync of the active segment, begun: fill `item` (a dup() of
+ * its .log, its end) and count it clean. SL_OK, or SL_EIO with nothing
+ * changed. */
+int log_partition_sync_begin(struct log_partition *part, struct log_sync_item *item,
+                             struct sl_error *err);
+/* ... undone (the sync did not start): the partition is dirty again. */
+void log_partition_sync_undo(struct log_partition *part);
+/* ... and done: advance the HW to the item's end, unless a roll moved past
+ * that segment (the roll synced it and moved the HW itself). */
+void log_partition_sync_done(struct log_partition *part, const struct log_sync_item *item);
 /* Apply roll-by-age and retention; returns segments deleted or an error. */
 int log_partition_retain(struct log_partition *part, int64_t now_ms, struct sl_error *err);
 
@@ -161,5 +203,16 @@ int log_partition_retain(struct log_partition *part, int64_t now_ms, struct sl_e
 
 /* Put a partition on the store's dirty list (once). */
 void log_store_mark_dirty(struct log_store *store, struct log_partition *part);
+
+/* ---- sync.c ---- */
+
+/* Set up the syncer (no thread yet): SL_OK or SL_EIO. */
+int log_syncer_init(struct log_syncer *s, struct sl_error *err);
+/* Wait for a running sync and apply it (log_store_sync_finish); SL_OK if none. */
+int log_syncer_settle(struct log_store *store, struct sl_error *err);
+/* Stop the thread and free the syncer (after log_syncer_settle). */
+void log_syncer_free(struct log_syncer *s);
+/* The partitions of `topic` are going away: a running sync skips them. */
+void log_syncer_forget(struct log_syncer *s, const struct log_topic *topic);
 
 #endif

@@ -269,6 +269,33 @@ int log_partition_sync(struct log_partition *part, struct sl_error *err)
     return SL_OK;
 }
 
+int log_partition_sync_begin(struct log_partition *part, struct log_sync_item *item,
+                             struct sl_error *err)
+{
+    struct log_segment *seg = active(part);
+    int fd = fcntl(seg->fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return sl_fail_errno(err, SL_EIO, "cannot dup segment '%s' for a sync", seg->path);
+    *item = (struct log_sync_item){part, fd, seg->base, seg->next_offset, seg->size};
+    seg->dirty = false;
+    part->dirty = false;
+    return SL_OK;
+}
+
+void log_partition_sync_undo(struct log_partition *part)
+{
+    active(part)->dirty = true;
+    part->dirty = true;
+}
+
+void log_partition_sync_done(struct log_partition *part, const struct log_sync_item *item)
+{
+    if (active(part)->base == item->seg_base && item->next_offset > part->hw) {
+        part->hw = item->next_offset;
+        part->hw_pos = item->size;
+    }
+}
+
 static int pwrite_all(int fd, const uint8_t *p, size_t n, int64_t pos)
 {
     while (n > 0) {

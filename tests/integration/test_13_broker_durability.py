@@ -10,6 +10,8 @@ import os
 import re
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import time
 from pathlib import Path
@@ -161,3 +163,77 @@ def test_default_flush_syncs_an_idle_broker_a_second_after_the_append(tmp_path):
     assert syncs[0] >= start + 0.9, f"fdatasync {syncs[0] - start:.3f} s after the produce " \
                                     "began: too early for interval=1000"
     assert syncs[0] <= acked + 1.5, f"fdatasync {syncs[0] - acked:.3f} s after the ack"
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace")
+def test_flush_always_answers_a_produce_only_after_its_fdatasync_returned(tmp_path):
+    """Under --flush always the fdatasync runs on the log's sync thread while
+    the event loop goes on serving; the acks=-1 answer still leaves only
+    after the fdatasync that covers its batch has returned, and answers on
+    one connection keep their request order around it."""
+    from test_10_broker_protocol import make_batch, metadata_v1, recv_frame, request, kstr
+    port = free_port()
+    trace = tmp_path / "strace.txt"
+    log = open(tmp_path / "broker.log", "wb")
+    tracer = subprocess.Popen(["strace", "-f", "-ttt", "-y", "-e", "trace=fdatasync",
+                               "-o", str(trace), SLUICE, "broker", "--listen",
+                               f"127.0.0.1:{port}", "--data", str(tmp_path / "data"),
+                               "--flush", "always"],
+                              stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    answered, sent = [], []
+    try:
+        wait_port(port, proc=tracer)
+        run([SLUICE, "topics", "-b", f"127.0.0.1:{port}", "--create", "--topic", "sync"])
+        batch = make_batch([b"x" * 100] * 50)
+        body = kstr(None) + struct.pack(">hii", -1, 30000, 1) + kstr("sync")
+        body += struct.pack(">ii", 1, 0) + struct.pack(">i", len(batch)) + batch
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+            for round_ in range(5):
+                corr = 10 * round_
+                sent.append(time.time())
+                s.sendall(request(0, 7, corr + 1, body) + metadata_v1(corr + 2, ["sync"])
+                          + request(0, 7, corr + 3, body) + metadata_v1(corr + 4, ["sync"]))
+                for want in range(corr + 1, corr + 5):
+                    frame = recv_frame(s)
+                    assert struct.unpack_from(">i", frame)[0] == want, \
+                        "answers out of request order"
+                    if want % 2 == 1:  # a Produce: no error, the next offsets
+                        answered.append((round_, time.time()))
+                        pos = 4 + 4
+                        (nl,) = struct.unpack_from(">h", frame, pos)
+                        _, ec, base = struct.unpack_from(">ihq", frame, pos + 2 + nl + 4)
+                        assert (ec, base) == (0, 50 * (2 * round_ + (want - corr) // 2))
+        text = trace.read_text()
+    finally:
+        children = Path(f"/proc/{tracer.pid}/task/{tracer.pid}/children")
+        pids = children.read_text().split() if children.exists() else []
+        for pid in pids:
+            os.kill(int(pid), signal.SIGTERM)
+        try:
+            tracer.wait(20)
+        except subprocess.TimeoutExpired:
+            tracer.kill()
+            tracer.wait()
+        log.close()
+    # When each fdatasync of the segment returned, finished in one line or
+    # resumed after another thread's line.
+    done, pending = [], set()
+    seg = re.compile(r"fdatasync\(\d+<[^>]*/sync/0/0+\.log>\)?")
+    for line in text.splitlines():
+        m = re.match(r"(\d+) +(\d+\.\d+) (.*)$", line)
+        if not m:
+            continue
+        pid, t, call = m.group(1), float(m.group(2)), m.group(3)
+        if seg.match(call) and call.endswith("<unfinished ...>"):
+            pending.add(pid)
+        elif seg.match(call) and call.endswith("= 0"):
+            done.append(t)
+        elif call.startswith("<... fdatasync resumed>") and pid in pending:
+            pending.discard(pid)
+            if call.endswith("= 0"):
+                done.append(t)
+    assert done, f"the segment was never fdatasynced:\n{text}"
+    for round_, t in answered:
+        assert any(sent[round_] <= d <= t for d in done), \
+            f"a produce of round {round_} was answered with no fdatasync returned since " \
+            f"its request was sent:\n{text}"

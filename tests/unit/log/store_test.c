@@ -1,11 +1,14 @@
 /* store_test.c: tests for src/log: append, Fetch reads, indexes, group
  * commit, retention, topics. Recovery has its own file (recovery_test.c). */
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "log/log_int.h" /* store->syncer, to forge a failed fdatasync */
 
 #include "check.h"
 #include "fixture.h"
@@ -192,6 +195,157 @@ static void test_log_flush_interval_syncs_when_the_oldest_append_is_due(void)
     CHECK_INT(log_store_sync(store, 0, &err), SL_OK);
     CHECK_INT(log_store_sync_due(store, sl_clock_mono_ms()), -1);
     sl_buf_release(&b);
+    log_store_close(store);
+    fx_rmdir(dir);
+}
+
+/* Wait until the store's sync thread is done, then apply what it did. */
+static int finish_sync(struct log_store *store, struct sl_error *err)
+{
+    struct pollfd pfd = {.fd = log_store_sync_fd(store), .events = POLLIN};
+    if (poll(&pfd, 1, 10000) != 1)
+        return sl_fail(err, SL_EIO, "the sync thread did not finish");
+    return log_store_sync_finish(store, err);
+}
+
+/* A background sync covers what was appended before it started: until it is
+ * finished nothing of it is acknowledged or readable, and what is appended
+ * while it runs waits for the next one. */
+static void test_log_background_sync_acknowledges_only_what_it_covered(void)
+{
+    const char *dir = fx_tmpdir();
+    struct log_config cfg = fx_config();
+    struct log_store *store = open_store(dir, &cfg);
+    struct log_partition *part = make_topic(store, "t", 1);
+    struct sl_buf b;
+    struct sl_error err = {0};
+    struct log_append_info i1, i2;
+    sl_buf_init(&b, 0);
+    fx_batch(&b, KAFKA_CODEC_NONE, 2, 5, 0, 0);
+    CHECK_INT(log_store_sync_start(store, 0, &err), 0); /* nothing dirty */
+    CHECK_INT(log_partition_append(part, b.data, b.len, &i1, &err), SL_OK);
+    CHECK_INT(log_store_sync_start(store, 0, &err), 1);
+    CHECK_INT(log_store_sync_start(store, 0, &err), 0); /* one at a time */
+    CHECK_INT(log_partition_append(part, b.data, b.len, &i2, &err), SL_OK);
+    CHECK(log_store_dirty(store));
+    CHECK_INT(log_store_sync_due(store, 0), -1); /* its end brings the loop back */
+    /* Done or not, nothing counts until it is finished on this thread. */
+    CHECK(log_store_synced(store) < i1.ticket);
+    CHECK_INT(log_partition_high_watermark(part), 0);
+    CHECK_INT(finish_sync(store, &err), 1);
+    CHECK(log_store_synced(store) >= i1.ticket);
+    CHECK(log_store_synced(store) < i2.ticket);
+    CHECK_INT(log_partition_high_watermark(part), 2);
+    CHECK_INT(log_store_sync_finish(store, &err), 0); /* a stale wakeup */
+    CHECK_INT(log_store_sync_start(store, 0, &err), 1);
+    CHECK_INT(finish_sync(store, &err), 1);
+    CHECK(log_store_synced(store) >= i2.ticket);
+    CHECK_INT(log_partition_high_watermark(part), 4);
+    CHECK(!log_store_dirty(store));
+
+    /* log_store_sync() waits for a running sync, then does its own; closing
+     * the store with one running loses nothing. */
+    CHECK_INT(log_partition_append(part, b.data, b.len, &i1, &err), SL_OK);
+    CHECK_INT(log_store_sync_start(store, 0, &err), 1);
+    CHECK_INT(log_partition_append(part, b.data, b.len, &i2, &err), SL_OK);
+    CHECK_INT(log_store_sync(store, 0, &err), SL_OK);
+    CHECK(log_store_synced(store) >= i2.ticket);
+    CHECK_INT(log_partition_high_watermark(part), 8);
+    CHECK_INT(log_store_sync_finish(store, &err), 0);
+    CHECK_INT(log_partition_append(part, b.data, b.len, &i1, &err), SL_OK);
+    CHECK_INT(log_store_sync_start(store, 0, &err), 1);
+    log_store_close(store);
+    store = open_store(dir, &cfg);
+    CHECK_INT(log_partition_end_offset(log_store_partition(store, "t", 0)), 10);
+    sl_buf_release(&b);
+    log_store_close(store);
+    fx_rmdir(dir);
+}
+
+/* While a sync runs, a topic it covers may be deleted and a partition it
+ * covers may roll to a new segment: the deleted one is skipped, and the
+ * rolled one's high watermark does not go back to the old segment's end. */
+static void test_log_background_sync_skips_deleted_topics_and_rolled_segments(void)
+{
+    const char *dir = fx_tmpdir();
+    struct log_config cfg = fx_config();
+    struct log_store *store = open_store(dir, &cfg);
+    struct log_partition *part = make_topic(store, "t", 1);
+    struct log_partition *gone = make_topic(store, "gone", 3);
+    struct sl_error err = {0};
+    CHECK_INT(fx_append(part, KAFKA_CODEC_NONE, 2, 5, 0, 0), 0);
+    CHECK_INT(fx_append(gone, KAFKA_CODEC_NONE, 2, 5, 0, 0), 0);
+    CHECK_INT(log_store_sync_start(store, 0, &err), 1);
+    CHECK_INT(log_store_topic_delete(store, "gone", &err), SL_OK);
+    /* 4096-byte segments: these roll t, which syncs the old segment itself. */
+    int64_t leo = 2;
+    for (int i = 0; i < 8; i++)
+        leo = fx_append(part, KAFKA_CODEC_NONE, 4, 5, i, 200) + 4;
+    CHECK(log_partition_segment_count(part) > 1);
+    int64_t hw = log_partition_high_watermark(part);
+    CHECK(hw > 2);
+    CHECK_INT(finish_sync(store, &err), 1);
+    CHECK_INT(log_partition_high_watermark(part), hw);
+    CHECK_INT(log_store_sync(store, 0, &err), SL_OK);
+    CHECK_INT(log_partition_high_watermark(part), leo);
+    log_store_close(store);
+    fx_rmdir(dir);
+}
+
+/* A failed fdatasync in the thread acknowledges nothing of that sync and
+ * names the segment (the thread's result is forged: a real disk error
+ * cannot be had on demand). */
+static void test_log_background_sync_failure_acknowledges_nothing(void)
+{
+    const char *dir = fx_tmpdir();
+    struct log_config cfg = fx_config();
+    struct log_store *store = open_store(dir, &cfg);
+    struct log_partition *part = make_topic(store, "t", 1);
+    struct sl_error err = {0};
+    CHECK_INT(fx_append(part, KAFKA_CODEC_NONE, 2, 5, 0, 0), 0);
+    uint64_t synced = log_store_synced(store);
+    CHECK_INT(log_store_sync_start(store, 0, &err), 1);
+    struct pollfd pfd = {.fd = log_store_sync_fd(store), .events = POLLIN};
+    CHECK_INT(poll(&pfd, 1, 10000), 1);
+    store->syncer.err_no = EIO;
+    store->syncer.err_at = 0;
+    CHECK_INT(log_store_sync_finish(store, &err), SL_EIO);
+    CHECK(strstr(err.msg, "cannot fdatasync segment 00000000000000000000") != NULL);
+    CHECK(strstr(err.msg, "Input/output error") != NULL);
+    CHECK_INT(log_partition_high_watermark(part), 0);
+    CHECK_INT(log_store_synced(store), synced);
+    sl_error_clear(&err);
+    log_store_close(store);
+    fx_rmdir(dir);
+}
+
+/* interval=MS: a background sync starts only once the oldest unsynced
+ * append is MS old; the appends were acknowledged when written. */
+static void test_log_background_sync_waits_for_the_interval(void)
+{
+    const char *dir = fx_tmpdir();
+    struct log_config cfg = fx_config();
+    struct sl_error err = {0};
+    CHECK_INT(log_flush_parse("interval=500", &cfg, &err), SL_OK);
+    struct log_store *store = open_store(dir, &cfg);
+    struct log_partition *part = make_topic(store, "t", 1);
+    int64_t t0 = sl_clock_mono_ms();
+    CHECK_INT(fx_append(part, KAFKA_CODEC_NONE, 2, 5, 0, 0), 0);
+    CHECK_INT(log_partition_high_watermark(part), 2);
+    CHECK_INT(log_store_sync_start(store, t0 + 100, &err), 0);
+    CHECK(log_store_dirty(store));
+    CHECK_INT(log_store_sync_start(store, sl_clock_mono_ms() + 500, &err), 1);
+    CHECK_INT(finish_sync(store, &err), 1);
+    CHECK(!log_store_dirty(store));
+    log_store_close(store);
+    fx_rmdir(dir);
+
+    dir = fx_tmpdir();
+    CHECK_INT(log_flush_parse("os", &cfg, &err), SL_OK);
+    store = open_store(dir, &cfg);
+    part = make_topic(store, "t", 1);
+    CHECK_INT(fx_append(part, KAFKA_CODEC_NONE, 2, 5, 0, 0), 0);
+    CHECK_INT(log_store_sync_start(store, INT64_MAX / 2, &err), 0); /* never */
     log_store_close(store);
     fx_rmdir(dir);
 }
@@ -724,6 +878,10 @@ int main(void)
     RUN(test_log_appends_invisible_until_group_commit);
     RUN(test_log_flush_os_and_interval_acknowledge_at_append);
     RUN(test_log_flush_interval_syncs_when_the_oldest_append_is_due);
+    RUN(test_log_background_sync_acknowledges_only_what_it_covered);
+    RUN(test_log_background_sync_skips_deleted_topics_and_rolled_segments);
+    RUN(test_log_background_sync_failure_acknowledges_nothing);
+    RUN(test_log_background_sync_waits_for_the_interval);
     RUN(test_log_flush_policy_parse);
     RUN(test_log_append_read_back_across_segment_rolls);
     RUN(test_log_read_returns_batch_containing_offset);
