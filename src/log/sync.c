@@ -80,8 +80,13 @@ static void close_items(struct log_syncer *s)
 int log_store_sync_start(struct log_store *store, int64_t now_ms, struct sl_error *err)
 {
     struct log_syncer *s = &store->syncer;
-    if (s->running || store->ndirty == 0)
+    if (s->running)
         return 0;
+    if (store->ndirty == 0) {
+        /* What is not dirty is durable, or gone with its topic. */
+        store->synced = store->ticket;
+        return 0;
+    }
     if (store->cfg.flush == LOG_FLUSH_OS ||
         (store->cfg.flush == LOG_FLUSH_INTERVAL &&
          now_ms - store->dirty_since_ms < store->cfg.flush_interval_ms))

@@ -6,6 +6,7 @@ within a second) and under --flush always (fdatasync before the ack). Under
 the default, an idle broker fdatasyncs the segment about a second after the
 append, and not before acknowledging it.
 """
+import contextlib
 import os
 import re
 import shutil
@@ -122,28 +123,20 @@ def test_kill9_mid_produce_loses_no_acknowledged_message(kbroker):
     assert acked_order == sorted(acked_order), "acknowledged messages out of order"
 
 
-@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace")
-def test_default_flush_syncs_an_idle_broker_a_second_after_the_append(tmp_path):
-    """Under the default flush policy the produce is acknowledged without an
-    fdatasync, and the idle broker fdatasyncs the segment ~1 s later (its
-    timer), not only at the next append or at shutdown."""
+@contextlib.contextmanager
+def broker_under_strace(tmp_path, *extra):
+    """A broker run under `strace -f` tracing its fdatasyncs; yields (port,
+    trace file). Stops the broker with SIGTERM at the end."""
     port = free_port()
     trace = tmp_path / "strace.txt"
     log = open(tmp_path / "broker.log", "wb")
-    tracer = subprocess.Popen(["strace", "-f", "-ttt", "-y", "-e", "trace=fdatasync",
+    tracer = subprocess.Popen(["strace", "-f", "-ttt", "-T", "-y", "-e", "trace=fdatasync",
                                "-o", str(trace), SLUICE, "broker", "--listen",
-                               f"127.0.0.1:{port}", "--data", str(tmp_path / "data")],
+                               f"127.0.0.1:{port}", "--data", str(tmp_path / "data"), *extra],
                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         wait_port(port, proc=tracer)
-        run([SLUICE, "topics", "-b", f"127.0.0.1:{port}", "--create", "--topic", "idle"])
-        time.sleep(0.2)
-        start = time.time()
-        run([SLUICE, "produce", "-b", f"127.0.0.1:{port}", "-t", "idle", "--acks", "all"],
-            input="one\n")
-        acked = time.time()
-        time.sleep(2.0)  # idle: only the flush timer can wake the broker
-        text = trace.read_text()
+        yield port, trace
     finally:
         children = Path(f"/proc/{tracer.pid}/task/{tracer.pid}/children")
         pids = children.read_text().split() if children.exists() else []
@@ -155,9 +148,46 @@ def test_default_flush_syncs_an_idle_broker_a_second_after_the_append(tmp_path):
             tracer.kill()
             tracer.wait()
         log.close()
-    syncs = [float(m.group(1)) for m in
-             re.finditer(r"^\d+ +(\d+\.\d+) fdatasync\(\d+<[^>]*/idle/0/0+\.log>\) = 0$",
-                         text, re.M)]
+
+
+def segment_syncs(text, topic):
+    """When each successful fdatasync of the topic's first segment returned,
+    from a trace: finished in one line (start + duration), or resumed after
+    another thread's line."""
+    done, pending = [], set()
+    seg = re.compile(rf"fdatasync\(\d+<[^>]*/{topic}/0/0+\.log>")
+    ok = re.compile(r"= 0 <(\d+\.\d+)>$")
+    for line in text.splitlines():
+        m = re.match(r"(\d+) +(\d+\.\d+) (.*)$", line)
+        if not m:
+            continue
+        pid, t, call = m.group(1), float(m.group(2)), m.group(3)
+        if seg.match(call) and call.endswith("<unfinished ...>"):
+            pending.add(pid)
+        elif seg.match(call) and ok.search(call):
+            done.append(t + float(ok.search(call).group(1)))
+        elif call.startswith("<... fdatasync resumed>") and pid in pending:
+            pending.discard(pid)
+            if ok.search(call):
+                done.append(t)
+    return done
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace")
+def test_default_flush_syncs_an_idle_broker_a_second_after_the_append(tmp_path):
+    """Under the default flush policy the produce is acknowledged without an
+    fdatasync, and the idle broker fdatasyncs the segment ~1 s later (its
+    timer), not only at the next append or at shutdown."""
+    with broker_under_strace(tmp_path) as (port, trace):
+        run([SLUICE, "topics", "-b", f"127.0.0.1:{port}", "--create", "--topic", "idle"])
+        time.sleep(0.2)
+        start = time.time()
+        run([SLUICE, "produce", "-b", f"127.0.0.1:{port}", "-t", "idle", "--acks", "all"],
+            input="one\n")
+        acked = time.time()
+        time.sleep(2.0)  # idle: only the flush timer can wake the broker
+        text = trace.read_text()
+    syncs = segment_syncs(text, "idle")
     assert syncs, f"the idle broker never fdatasynced the segment:\n{text}"
     # the append happened in [start, acked]; its sync is due 1000 ms later
     assert syncs[0] >= start + 0.9, f"fdatasync {syncs[0] - start:.3f} s after the produce " \
@@ -172,17 +202,8 @@ def test_flush_always_answers_a_produce_only_after_its_fdatasync_returned(tmp_pa
     after the fdatasync that covers its batch has returned, and answers on
     one connection keep their request order around it."""
     from test_10_broker_protocol import make_batch, metadata_v1, recv_frame, request, kstr
-    port = free_port()
-    trace = tmp_path / "strace.txt"
-    log = open(tmp_path / "broker.log", "wb")
-    tracer = subprocess.Popen(["strace", "-f", "-ttt", "-y", "-e", "trace=fdatasync",
-                               "-o", str(trace), SLUICE, "broker", "--listen",
-                               f"127.0.0.1:{port}", "--data", str(tmp_path / "data"),
-                               "--flush", "always"],
-                              stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     answered, sent = [], []
-    try:
-        wait_port(port, proc=tracer)
+    with broker_under_strace(tmp_path, "--flush", "always") as (port, trace):
         run([SLUICE, "topics", "-b", f"127.0.0.1:{port}", "--create", "--topic", "sync"])
         batch = make_batch([b"x" * 100] * 50)
         body = kstr(None) + struct.pack(">hii", -1, 30000, 1) + kstr("sync")
@@ -204,34 +225,7 @@ def test_flush_always_answers_a_produce_only_after_its_fdatasync_returned(tmp_pa
                         _, ec, base = struct.unpack_from(">ihq", frame, pos + 2 + nl + 4)
                         assert (ec, base) == (0, 50 * (2 * round_ + (want - corr) // 2))
         text = trace.read_text()
-    finally:
-        children = Path(f"/proc/{tracer.pid}/task/{tracer.pid}/children")
-        pids = children.read_text().split() if children.exists() else []
-        for pid in pids:
-            os.kill(int(pid), signal.SIGTERM)
-        try:
-            tracer.wait(20)
-        except subprocess.TimeoutExpired:
-            tracer.kill()
-            tracer.wait()
-        log.close()
-    # When each fdatasync of the segment returned, finished in one line or
-    # resumed after another thread's line.
-    done, pending = [], set()
-    seg = re.compile(r"fdatasync\(\d+<[^>]*/sync/0/0+\.log>\)?")
-    for line in text.splitlines():
-        m = re.match(r"(\d+) +(\d+\.\d+) (.*)$", line)
-        if not m:
-            continue
-        pid, t, call = m.group(1), float(m.group(2)), m.group(3)
-        if seg.match(call) and call.endswith("<unfinished ...>"):
-            pending.add(pid)
-        elif seg.match(call) and call.endswith("= 0"):
-            done.append(t)
-        elif call.startswith("<... fdatasync resumed>") and pid in pending:
-            pending.discard(pid)
-            if call.endswith("= 0"):
-                done.append(t)
+    done = segment_syncs(text, "sync")
     assert done, f"the segment was never fdatasynced:\n{text}"
     for round_, t in answered:
         assert any(sent[round_] <= d <= t for d in done), \
