@@ -186,6 +186,18 @@ bool extract_table_streaming(const struct extract_table *t);
  * its rows were of mixed kinds or its part was taken back). */
 bool extract_table_may_stream(const struct extract_table *t);
 
+/*
+ * After the last write of a run (or of a follow commit), when the schema
+ * can move no more: the table's parts finished before its columns or
+ * types last changed (spilled at --mem-max, or written before
+ * extract_table_unify() widened them) are written again with the table's
+ * final schema, so that every part of the version agrees and a reader
+ * without schema merging (Spark, DuckDB without union_by_name) can read
+ * them together. Values come out as if they had been buffered to the end.
+ * Forgets the parts either way. SL_OK or an error naming the file.
+ */
+int extract_table_settle(struct extract_table *t, struct sl_error *err);
+
 /* Free the row buffers of a table whose rows are all written, keeping its
  * columns and counts (rows added later allocate them again): a batch job
  * calls it on each worker's thread, so the memory is returned in parallel. */

@@ -356,22 +356,29 @@ static int part_path(struct job *job, const char *table, char *out, size_t cap,
     return rc;
 }
 
-/* Write the worker's buffered rows as parts of the pending version. */
-static int write_parts(struct worker *w, struct sl_error *err)
+/* Write the worker's buffered rows as parts of the pending version; `last`:
+ * nothing more goes into this version, so every table's earlier parts are
+ * brought to its final schema (extract_table_settle). */
+static int write_parts(struct worker *w, bool last, struct sl_error *err)
 {
     struct job *job = w->job;
     bool single = !job->conf->split_by;
     char path[4200];
     for (int t = 0; t <= w->ntables; t++) {
         struct extract_table *tab = t < w->ntables ? w->tables[t] : w->corrupt;
-        if (!tab || (extract_table_rows(tab) == 0 && !extract_table_streaming(tab)))
+        if (!tab)
             continue;
-        const char *name = t == w->ntables ? CORRUPT_TABLE
-                           : single       ? NULL
-                                          : extract_table_name(tab);
-        int rc = part_path(job, name, path, sizeof path, err);
-        if (rc == SL_OK)
-            rc = extract_table_write(tab, path, err);
+        int rc = SL_OK;
+        if (extract_table_rows(tab) > 0 || extract_table_streaming(tab)) {
+            const char *name = t == w->ntables ? CORRUPT_TABLE
+                               : single       ? NULL
+                                              : extract_table_name(tab);
+            rc = part_path(job, name, path, sizeof path, err);
+            if (rc == SL_OK)
+                rc = extract_table_write(tab, path, err);
+        }
+        if (rc == SL_OK && last)
+            rc = extract_table_settle(tab, err);
         if (rc != SL_OK)
             return rc;
     }
@@ -421,7 +428,7 @@ static int commit_now(struct job *job)
 {
     int rc = SL_OK;
     for (int i = 0; i < job->nworkers && rc == SL_OK; i++)
-        rc = write_parts(&job->workers[i], job->err);
+        rc = write_parts(&job->workers[i], true, job->err);
     if (rc != SL_OK)
         return rc;
     char *off = offsets_json(job);
@@ -585,7 +592,7 @@ static int tick(struct worker *w, bool force_check)
     if (job->nworkers == 1 && want_commit(job))
         return commit_now(job);
     if (buffered(w) > conf->mem_max / (size_t)job->nworkers)
-        return write_parts(w, job->nworkers == 1 ? job->err : &w->err);
+        return write_parts(w, false, job->nworkers == 1 ? job->err : &w->err);
     return SL_OK;
 }
 
@@ -1116,7 +1123,7 @@ static void *count_worker(void *arg)
 static void *parts_worker(void *arg)
 {
     struct worker *w = arg;
-    w->rc = write_parts(w, &w->err);
+    w->rc = write_parts(w, true, &w->err);
     for (int t = 0; t < w->ntables; t++)
         extract_table_trim(w->tables[t]);
     if (w->corrupt)

@@ -18,6 +18,11 @@
  * after all, part_reload() reads the rows back from the part and the table
  * goes on buffering, with the same bytes in the end.
  *
+ * Why parts are kept after they are written: a part spilled at --mem-max
+ * (or written before extract_table_unify) has the schema of its moment;
+ * extract_table_settle() writes it again with the final one, reading its
+ * rows back the way part_reload() does, so all parts of a version agree.
+ *
  * Why widen at write time: a cell keeps the value's own kind; the column's
  * type is the widest kind seen so far, and values are converted only when
  * the part is written. So a column that turns from int64 to string halfway
@@ -104,6 +109,8 @@ struct extract_table {
     int64_t written;     /* rows written to parts so far (an open part's included) */
     struct part *part;   /* owned; the part being streamed to, or NULL */
     bool no_stream;      /* its part was taken back: buffer until written */
+    struct part **done;  /* owned: parts finished since extract_table_settle(), */
+    size_t ndone, done_cap; /* kept in case the schema moves on after them */
 };
 
 static void part_free(struct part *p);
@@ -325,6 +332,9 @@ void extract_table_free(struct extract_table *t)
 {
     if (!t)
         return;
+    for (size_t i = 0; i < t->ndone; i++)
+        part_free(t->done[i]);
+    free(t->done);
     for (size_t c = 0; c < t->ncols; c++) {
         free(t->cols[c].name);
         free(t->cols[c].kinds);
@@ -688,7 +698,8 @@ static struct part *part_open(const struct extract_table *t, const char *path,
 }
 
 /* Note the int64 values of t's double columns that are about to go into
- * the part, in case part_reload() has to give them back. */
+ * the part, in case part_reload() or extract_table_settle() has to give
+ * them back. */
 static void part_note_ints(struct part *p, const struct extract_table *t)
 {
     for (size_t c = 0; c < t->ncols; c++) {
@@ -740,7 +751,7 @@ static int part_put_rows(struct part *p, struct extract_table *t, struct sl_erro
     return SL_OK;
 }
 
-/* Finish the part: footer, fsync, close. Frees p. */
+/* Finish the part: footer, fsync, close (p keeps its schema and notes). */
 static int part_close(struct part *p, struct sl_error *err)
 {
     int rc = pq_writer_finish(p->w, err);
@@ -751,7 +762,9 @@ static int part_close(struct part *p, struct sl_error *err)
     if (close(p->fd) != 0 && rc == SL_OK)
         rc = sl_fail_errno(err, SL_EIO, "cannot close part file '%s'", p->path);
     p->fd = -1;
-    part_free(p);
+    sl_arena_release(&p->scratch.texts);
+    free(p->scratch.strs);
+    p->scratch.strs = NULL;
     return rc;
 }
 
@@ -794,35 +807,15 @@ static bool part_fits(const struct part *p, const struct extract_table *t)
 }
 
 /*
- * Take back the rows of t's open part: read them from the file into fresh
- * buffers, append the rows buffered since, and remove the file. The table
- * is then as if it had never streamed (part_fits() made sure each value
- * comes back with its own kind).
+ * Read the rows of part p (file f) into t's buffers, from row 0: each value
+ * with the kind of its column in p, int64s noted in double columns as int64.
+ * t's columns must be indexed as when p was opened (columns are only ever
+ * appended).
  */
-static int part_reload(struct extract_table *t, struct sl_error *err)
+static int part_load(struct extract_table *t, const struct part *p, const struct pq_file *f,
+                     struct sl_error *err)
 {
-    struct part *p = t->part;
-    t->part = NULL;
-    int rc = pq_writer_finish(p->w, err);
-    struct pq_file *f = rc == SL_OK ? pq_file_open(p->path, err) : NULL;
-    if (!f) {
-        part_free(p);
-        return err && err->code ? err->code : SL_EIO;
-    }
-    /* the rows buffered since the part was last written, set aside */
-    size_t nc = t->ncols, since = (size_t)t->rows;
-    struct col *kept = sl_xmalloc((nc ? nc : 1) * sizeof *kept);
-    memcpy(kept, t->cols, nc * sizeof *kept);
-    struct sl_buf kept_heap = t->heap;
-    sl_buf_init(&t->heap, 0);
-    for (size_t c = 0; c < nc; c++) {
-        t->cols[c].kinds = NULL;
-        t->cols[c].vals = NULL;
-        t->cols[c].n = t->cols[c].cap = 0;
-        t->cols[c].mixed = false;
-        memset(t->cols[c].recent_len, 0, sizeof t->cols[c].recent_len);
-    }
-    size_t base = (size_t)p->rows;
+    int rc = SL_OK;
     for (size_t i = 0; rc == SL_OK && i < p->ncols; i++) {
         size_t ci = p->order[i];
         struct col *c = &t->cols[ci];
@@ -865,6 +858,40 @@ static int part_reload(struct extract_table *t, struct sl_error *err)
             pq_column_reader_free(cr);
         }
     }
+    return rc;
+}
+
+/*
+ * Take back the rows of t's open part: read them from the file into fresh
+ * buffers, append the rows buffered since, and remove the file. The table
+ * is then as if it had never streamed (part_fits() made sure each value
+ * comes back with its own kind).
+ */
+static int part_reload(struct extract_table *t, struct sl_error *err)
+{
+    struct part *p = t->part;
+    t->part = NULL;
+    int rc = pq_writer_finish(p->w, err);
+    struct pq_file *f = rc == SL_OK ? pq_file_open(p->path, err) : NULL;
+    if (!f) {
+        part_free(p);
+        return err && err->code ? err->code : SL_EIO;
+    }
+    /* the rows buffered since the part was last written, set aside */
+    size_t nc = t->ncols, since = (size_t)t->rows;
+    struct col *kept = sl_xmalloc((nc ? nc : 1) * sizeof *kept);
+    memcpy(kept, t->cols, nc * sizeof *kept);
+    struct sl_buf kept_heap = t->heap;
+    sl_buf_init(&t->heap, 0);
+    for (size_t c = 0; c < nc; c++) {
+        t->cols[c].kinds = NULL;
+        t->cols[c].vals = NULL;
+        t->cols[c].n = t->cols[c].cap = 0;
+        t->cols[c].mixed = false;
+        memset(t->cols[c].recent_len, 0, sizeof t->cols[c].recent_len);
+    }
+    size_t base = (size_t)p->rows;
+    rc = part_load(t, p, f, err);
     /* then the rows buffered since, after them */
     for (size_t ci = 0; rc == SL_OK && ci < nc; ci++) {
         const struct col *from = &kept[ci];
@@ -942,10 +969,71 @@ int extract_table_write(struct extract_table *t, const char *path, struct sl_err
         return rc;
     struct part *p = t->part;
     t->part = NULL;
+    part_note_ints(p, t);
     rc = part_put_rows(p, t, err);
+    if (rc == SL_OK)
+        rc = part_close(p, err);
     if (rc != SL_OK) {
         part_free(p);
         return rc;
     }
-    return part_close(p, err);
+    if (t->ndone == t->done_cap) {
+        t->done_cap = t->done_cap ? t->done_cap * 2 : 8;
+        t->done = sl_xrealloc(t->done, t->done_cap * sizeof *t->done);
+    }
+    t->done[t->ndone++] = p;
+    return SL_OK;
+}
+
+/* Whether part p was written with t's columns and types as they are now. */
+static bool part_current(const struct part *p, const struct extract_table *t)
+{
+    if (p->ncols != t->ncols)
+        return false;
+    for (size_t c = 0; c < t->ncols; c++)
+        if (p->types[c] != t->cols[c].type)
+            return false;
+    return true;
+}
+
+/* Write part p again with t's columns and types: its rows are read into a
+ * table of t's schema, written beside it, and renamed over it. */
+static int part_rewrite(const struct extract_table *t, const struct part *p, struct sl_error *err)
+{
+    struct pq_file *f = pq_file_open(p->path, err);
+    if (!f)
+        return err && err->code ? err->code : SL_EIO;
+    /* the same column indexes as t (meta columns first, then in t's order) */
+    struct extract_table *tmp = extract_table_new(t->name, t->meta);
+    for (size_t c = tmp->ncols; c < t->ncols; c++)
+        col_add(tmp, (const uint8_t *)t->cols[c].name, t->cols[c].name_len, ROLE_DATA);
+    for (size_t c = 0; c < t->ncols; c++)
+        tmp->cols[c].type = t->cols[c].type;
+    int rc = part_load(tmp, p, f, err);
+    pq_file_free(f);
+    tmp->rows = p->rows;
+    size_t n = strlen(p->path) + 8;
+    char *path = sl_xmalloc(n);
+    snprintf(path, n, "%s.tmp", p->path);
+    if (rc == SL_OK)
+        rc = extract_table_write(tmp, path, err);
+    if (rc == SL_OK && rename(path, p->path) != 0)
+        rc = sl_fail_errno(err, SL_EIO, "cannot rename '%s' to '%s'", path, p->path);
+    if (rc != SL_OK)
+        unlink(path);
+    free(path);
+    extract_table_free(tmp);
+    return rc;
+}
+
+int extract_table_settle(struct extract_table *t, struct sl_error *err)
+{
+    int rc = SL_OK;
+    for (size_t i = 0; i < t->ndone; i++) {
+        if (rc == SL_OK && !part_current(t->done[i], t))
+            rc = part_rewrite(t, t->done[i], err);
+        part_free(t->done[i]);
+    }
+    t->ndone = 0;
+    return rc;
 }

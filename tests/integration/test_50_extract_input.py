@@ -205,6 +205,39 @@ def test_extract_streamed_parts_take_a_late_type_change(tmp_path):
         {"c": 100_000, "s": 99_999 * 100_000 // 2, "d": 100_000, "same": 95_000}]
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_extract_spilled_parts_all_take_the_final_schema(tmp_path, threads):
+    # --mem-max 1 spills a part every few thousand rows; `n` turns from
+    # int64 to string and `late` appears only after most of them. Every part
+    # is written again with the final schema, so a reader that takes the
+    # schema of one file (DuckDB without union_by_name, Spark without
+    # mergeSchema) reads the table whole, with every value as if buffered.
+    src = tmp_path / "spill.ndjson"
+    with open(src, "w") as f:
+        for i in range(60_000):
+            row = {"event_type": "e", "n": f"s{i}" if i >= 50_000 else i, "i": i,
+                   "pad": f"{i:040d}"}
+            if i >= 55_000:
+                row["late"] = True
+            f.write(json.dumps(row) + "\n")
+    out = tmp_path / "t"
+    p = extract("--threads", threads, "--mem-max", 1, "--input", src, "-o", out)
+    assert "read 60000 records: 60000 written" in p.stdout
+    parts = sorted(out.glob("*.parquet"))
+    assert len(parts) > 4, "expected several spilled parts"
+    want = {"event_type": "VARCHAR", "i": "BIGINT", "late": "BOOLEAN", "n": "VARCHAR",
+            "pad": "VARCHAR", "timestamp": "VARCHAR"}
+    for part in parts:
+        r = duck(f"select * from read_parquet('{part}') limit 0")[0]
+        assert {c["name"]: c["type"] for c in r["columns"]} == want, part
+    assert rows(f"select count(*) as c, sum(i) as s, count(late) as l, "
+                f"sum(case when n = cast(i as varchar) then 1 else 0 end) as same, "
+                f"sum(case when n = 's' || cast(i as varchar) then 1 else 0 end) as text "
+                f"from read_parquet('{out}/*.parquet')") == [
+        {"c": 60_000, "s": 59_999 * 60_000 // 2, "l": 5_000, "same": 50_000, "text": 10_000}]
+    assert not list(out.glob("*.tmp"))
+
+
 def test_extract_split_into_more_tables_than_stream_at_once(tmp_path):
     # One worker streams at most 16 tables at once; the others buffer.
     src = tmp_path / "many.ndjson"
