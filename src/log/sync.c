@@ -2,11 +2,12 @@
  * sync.c: the background group commit (log_store_sync_start/_finish).
  *
  * Under flush=always an fdatasync on the event loop stalls everything for
- * its whole length (2-15 ms on this kind of disk), so the producer's next
- * requests pile up in the socket while the disk works, and every Fetch and
- * Metadata waits too. Here one thread per store runs the fdatasyncs while
- * the loop keeps receiving and appending; the next sync then covers all
- * that arrived meanwhile, as Kafka's log flusher does.
+ * its whole length (0.6 ms for a small append on this kind of disk, over
+ * 10 ms for megabytes), so the producer's next requests pile up in the
+ * socket while the disk works, and every Fetch and Metadata waits too.
+ * Here one thread per store runs the fdatasyncs while the loop keeps
+ * receiving and appending; the next sync then covers all that arrived
+ * meanwhile.
  *
  * The thread only ever touches the descriptors it was given (dup()s of the
  * active segments), never a segment or partition: a roll, a retention
