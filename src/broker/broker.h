@@ -7,8 +7,13 @@
  * calls broker_run(). See docs/internals/broker.md for the connection state
  * machine, request ordering, the group-commit rule and what is advertised.
  *
- * Threading: one thread. Everything except broker_stop() must be called from
- * the thread that runs broker_run().
+ * Threading: one thread (the log keeps a sync thread of its own inside).
+ * Everything except broker_stop() must be called from the thread that runs
+ * broker_run().
+ *
+ * Signals: the process must ignore SIGPIPE. Fetch answers go out with
+ * sendfile(), which has no MSG_NOSIGNAL, so a client that hangs up while
+ * its answer is being sent would otherwise kill the process.
  */
 #ifndef BROKER_BROKER_H
 #define BROKER_BROKER_H

@@ -6,6 +6,7 @@
  */
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -369,6 +370,7 @@ int main(void)
         return 1;
     }
     sl_log_set_level(SL_LOG_WARN); /* the broker's info lines are noise here */
+    signal(SIGPIPE, SIG_IGN);      /* the broker's contract (broker.h) */
     struct broker_config cfg;
     broker_config_default(&cfg);
     cfg.listen = "127.0.0.1:0";
