@@ -475,12 +475,9 @@ int log_store_sync(struct log_store *store, int64_t now_ms, struct sl_error *err
 {
     if (log_syncer_settle(store, err) < 0)
         return SL_EIO;
-    if (store->cfg.flush == LOG_FLUSH_OS || store->ndirty == 0) {
+    if (store->ndirty == 0) /* what is not dirty is durable, or gone with its topic */
         store->synced = store->ticket;
-        return SL_OK;
-    }
-    if (store->cfg.flush == LOG_FLUSH_INTERVAL &&
-        now_ms - store->dirty_since_ms < store->cfg.flush_interval_ms)
+    if (log_store_sync_due(store, now_ms) != 0)
         return SL_OK;
     /* One fdatasync per dirty partition (its active segment, invariant 3). A
      * failure leaves that partition and the rest on the list; nothing past

@@ -175,7 +175,7 @@ uint64_t log_store_synced(const struct log_store *store);
 /* The ticket of the latest append: once it is synced, all appended so far is. */
 uint64_t log_store_last_ticket(const struct log_store *store);
 
-/* Whether some append is not yet durable (the broker may skip the sync). */
+/* Whether some append is not yet durable. */
 bool log_store_dirty(const struct log_store *store);
 
 /*

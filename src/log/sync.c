@@ -83,14 +83,9 @@ int log_store_sync_start(struct log_store *store, int64_t now_ms, struct sl_erro
     struct log_syncer *s = &store->syncer;
     if (s->running)
         return 0;
-    if (store->ndirty == 0) {
-        /* What is not dirty is durable, or gone with its topic. */
+    if (store->ndirty == 0) /* what is not dirty is durable, or gone with its topic */
         store->synced = store->ticket;
-        return 0;
-    }
-    if (store->cfg.flush == LOG_FLUSH_OS ||
-        (store->cfg.flush == LOG_FLUSH_INTERVAL &&
-         now_ms - store->dirty_since_ms < store->cfg.flush_interval_ms))
+    if (log_store_sync_due(store, now_ms) != 0)
         return 0;
     if (!s->started) {
         int rc = pthread_create(&s->thread, NULL, sync_main, s);

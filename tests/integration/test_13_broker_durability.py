@@ -241,39 +241,27 @@ def test_flush_always_answers_a_duplicate_only_after_the_original_is_synced(tmp_
     while the original batch waits for its fdatasync is answered with the
     original offset, and not before that fdatasync has returned: the
     answer promises the batch is durable."""
-    from test_20_groups_idempotent import Client, batch, string
+    from test_20_groups_idempotent import Client, batch
     rounds, sent, answered = 5, [], []
     with broker_under_strace(tmp_path, "--flush", "always") as (port, trace):
         addr = f"127.0.0.1:{port}"
         run([SLUICE, "topics", "-b", addr, "--create", "--topic", "dup"])
         first, retry = Client(addr), Client(addr)
         pid, epoch = first.init_producer_id()
-
-        def request(records, corr):
-            body = (struct.pack(">hhi", -1, -1, 10000) + struct.pack(">i", 1) + string("dup")
-                    + struct.pack(">ii", 1, 0) + struct.pack(">i", len(records)) + records)
-            msg = struct.pack(">hhi", 0, 7, corr) + string("raw-test") + body
-            return struct.pack(">i", len(msg)) + msg
-
-        def answer(c):
-            size = struct.unpack(">i", c.s.recv(4, socket.MSG_WAITALL))[0]
-            r = c.s.recv(size, socket.MSG_WAITALL)
-            tlen = struct.unpack(">h", r[8:10])[0]
-            _idx, err, base = struct.unpack(">ihq", r[10 + tlen + 4:10 + tlen + 18])
-            return time.time(), err, base
-
         for k in range(rounds):
             records = batch([b"v%d" % k], pid, epoch, k)
             sent.append(time.time())
-            first.s.sendall(request(records, 100 + k))
-            retry.s.sendall(request(records, 100 + k))
-            answered.append((answer(retry), answer(first)))
+            first.send_produce("dup", 0, records)
+            retry.send_produce("dup", 0, records)
+            got_retry = retry.read_produce()
+            t_retry = time.time()
+            answered.append((t_retry, got_retry, first.read_produce()))
         first.close()
         retry.close()
         text = trace.read_text()
     done = segment_syncs(text, "dup")
-    for k, ((t_retry, err_r, base_r), (_t, err_f, base_f)) in enumerate(answered):
-        assert (err_f, base_f) == (0, k)
-        assert (err_r, base_r) == (0, k), "the retry must get the original's offset"
+    for k, (t_retry, got_retry, got_first) in enumerate(answered):
+        assert got_first == (0, k)
+        assert got_retry == (0, k), "the retry must get the original's offset"
         assert any(sent[k] <= d <= t_retry for d in done), \
             f"the retry of round {k} was answered before the original's fdatasync returned"

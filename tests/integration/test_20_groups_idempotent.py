@@ -72,14 +72,22 @@ class Client:
         self.s = socket.create_connection((host, int(port)), timeout=10)
         self.corr = 0
 
-    def call(self, key, ver, body):
+    def send(self, key, ver, body):
         self.corr += 1
         msg = struct.pack(">hhi", key, ver, self.corr) + string("raw-test") + body
         self.s.sendall(struct.pack(">i", len(msg)) + msg)
+
+    def recv(self):
+        """The next answer's body; answers come in request order."""
         size = struct.unpack(">i", self.s.recv(4, socket.MSG_WAITALL))[0]
         data = self.s.recv(size, socket.MSG_WAITALL)
-        assert struct.unpack(">i", data[:4])[0] == self.corr
-        return data[4:]
+        return struct.unpack(">i", data[:4])[0], data[4:]
+
+    def call(self, key, ver, body):
+        self.send(key, ver, body)
+        corr, data = self.recv()
+        assert corr == self.corr
+        return data
 
     def init_producer_id(self):
         r = self.call(22, 1, struct.pack(">hi", -1, -1))  # null transactional id
@@ -87,10 +95,15 @@ class Client:
         assert err == 0
         return pid, epoch
 
-    def produce(self, topic, partition, records):
+    def send_produce(self, topic, partition, records):
+        """Send a Produce (acks=all) without waiting; read_produce() takes its answer."""
         body = (struct.pack(">hhi", -1, -1, 10000) + struct.pack(">i", 1) + string(topic) +
                 struct.pack(">ii", 1, partition) + struct.pack(">i", len(records)) + records)
-        r = self.call(0, 7, body)
+        self.send(0, 7, body)
+
+    def read_produce(self):
+        """(error, base offset) of the next answer, which must be a Produce's."""
+        _corr, r = self.recv()
         # [topic [partition error base_offset log_append_time log_start]] throttle
         n_topics = struct.unpack(">i", r[:4])[0]
         assert n_topics == 1
@@ -100,6 +113,10 @@ class Client:
         assert n_parts == 1
         _idx, err, base, _lat, _lso = struct.unpack(">ihqqq", r[off + 4:off + 34])
         return err, base
+
+    def produce(self, topic, partition, records):
+        self.send_produce(topic, partition, records)
+        return self.read_produce()
 
     def close(self):
         self.s.close()
