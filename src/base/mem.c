@@ -1,6 +1,7 @@
 /* mem.c: aborting allocators (see mem.h for why). */
 #include "base/mem.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,4 +47,13 @@ char *sl_xstrndup(const char *s, size_t n)
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
+}
+
+void sl_mem_keep_large_buffers(void)
+{
+    /* Both or neither: setting either one turns off glibc's own rule that
+     * raises the mmap threshold to each mapped block freed. The values only
+     * move a ceiling; nothing is allocated up front. */
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
 }

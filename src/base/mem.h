@@ -16,4 +16,12 @@ void *sl_xrealloc(void *p, size_t n);    /* as realloc, never NULL */
 char *sl_xstrdup(const char *s);         /* caller owns */
 char *sl_xstrndup(const char *s, size_t n); /* NUL-terminated copy; caller owns */
 
+/* For batch commands that allocate and free buffers of about a megabyte over
+ * and over (Parquet pages in sql, Fetch responses in librdkafka's consumer):
+ * keep such buffers on the heap and free memory in the process. glibc's
+ * defaults map each one fresh (above 128 KiB) or hand the heap's top back
+ * to the kernel, and the process then page-faults every byte of it in again.
+ * Process-wide; call once at the start of a command, before any thread. */
+void sl_mem_keep_large_buffers(void);
+
 #endif

@@ -192,6 +192,9 @@ int cmd_consume(int argc, char **argv)
         opt_usage_error(&cmd, "%s", err.msg);
         goto out;
     }
+    /* librdkafka's consumer allocates a buffer per Fetch response (about
+     * 1 MiB) and frees it once its messages are printed. */
+    sl_mem_keep_large_buffers();
     if (group) {
         if (!*group || partition != KCLIENT_PARTITION_ALL || start >= 0) {
             rc = opt_usage_error(&cmd, !*group ? "-G wants a group id"

@@ -3,7 +3,6 @@
  * One-shot with a QUERY argument or a query on stdin; the interactive shell
  * when neither is given and stdin is a terminal.
  */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,11 +66,8 @@ int cmd_sql(int argc, char **argv)
     }
 
     /* The Parquet reader allocates a buffer per page (about 1 MiB in DuckDB's
-     * files): above glibc's default 128 KiB mmap threshold each one is a fresh
-     * mmap, page-faulted and zeroed, then unmapped, which cost a third of a
-     * scan's time (bench/RESULTS.md). Keep such buffers on the heap instead. */
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+     * files); mapped fresh, each cost a third of a scan's time (bench/RESULTS.md). */
+    sl_mem_keep_large_buffers();
 
     struct sl_error err = { 0 };
     struct sql_tables list = { 0 };

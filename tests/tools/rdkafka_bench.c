@@ -36,6 +36,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "base/mem.h"
+
 #define CHUNK (1 << 20)
 
 static const char *bootstrap, *topic, *acks = "1", *dir = "/tmp";
@@ -146,6 +148,9 @@ static void run_produce(void)
 
 static void run_consume(void)
 {
+    /* As `sluice consume` does: without it, glibc hands each freed Fetch
+     * buffer back to the kernel and the client faults it in again. */
+    sl_mem_keep_large_buffers();
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", bootstrap);
     set(conf, "fetch.max.bytes", "52428800");

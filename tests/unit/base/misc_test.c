@@ -1,11 +1,15 @@
-/* Tests of src/base err.c, log.c, clock.c, arena.c and net.c. */
+/* Tests of src/base err.c, log.c, clock.c, arena.c, net.c and mem.c. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/arena.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/net.h"
 #include "check.h"
 
@@ -97,6 +101,62 @@ static void test_net_listen_on_free_port(void)
     close(fd);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+#ifndef UNDER_ASAN /* ASan's allocator has no mallopt */
+enum { RING = 8, LARGEST_KIB = 1200 };
+
+/* librdkafka's consumer, as `sluice consume` runs it: on its own thread,
+ * Fetch buffers of about 1 MiB each, several queued at once, freed in
+ * order as the messages are used, and now and then all of them (the
+ * application caught up). */
+static void *churn_fetch_buffers(void *arg)
+{
+    long *faults = arg;
+    char *ring[RING] = { 0 };
+    struct rusage before, after;
+    getrusage(RUSAGE_THREAD, &before);
+    for (int i = 0; i < 400; i++) {
+        size_t n = (size_t)(900 + i * 37 % (LARGEST_KIB - 900)) * 1024;
+        free(ring[i % RING]);
+        ring[i % RING] = sl_xmalloc(n);
+        memset(ring[i % RING], i, n);
+        if (i % 50 == 49) {
+            for (int k = 0; k < RING; k++) {
+                free(ring[k]);
+                ring[k] = NULL;
+            }
+        }
+    }
+    for (int k = 0; k < RING; k++)
+        free(ring[k]);
+    getrusage(RUSAGE_THREAD, &after);
+    *faults = after.ru_minflt - before.ru_minflt;
+    return NULL;
+}
+
+static void test_mem_kept_large_buffers_are_faulted_in_once(void)
+{
+    sl_mem_keep_large_buffers();
+    long faults = 0;
+    pthread_t t;
+    CHECK_INT(pthread_create(&t, NULL, churn_fetch_buffers, &faults), 0);
+    CHECK_INT(pthread_join(t, NULL), 0);
+    /* The ring's pages once, with room; glibc's defaults fault in about
+     * eight times that (19,000 pages against 2,400) over 400 buffers. */
+    long ring_pages = RING * LARGEST_KIB / 4;
+    if (faults > 2 * ring_pages)
+        fprintf(stderr, "%ld page faults for a ring of %ld pages\n", faults, ring_pages);
+    CHECK(faults <= 2 * ring_pages);
+}
+#endif
+
 int main(void)
 {
     RUN(test_err_first_failure_wins);
@@ -106,5 +166,8 @@ int main(void)
     RUN(test_arena_allocations_are_aligned_and_distinct);
     RUN(test_net_hostport_parse);
     RUN(test_net_listen_on_free_port);
+#ifndef UNDER_ASAN
+    RUN(test_mem_kept_large_buffers_are_faulted_in_once);
+#endif
     return CHECK_DONE();
 }
