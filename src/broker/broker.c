@@ -80,7 +80,7 @@ struct log_topic *broker_topic(struct broker *b, struct sl_slice name, bool crea
         return NULL;
     }
     struct sl_error err = { 0 };
-    if (log_store_topic_create(b->store, buf, b->cfg.partitions, &topic, &err) != SL_OK) {
+    if (log_store_topic_create(b->store, buf, b->cfg.partitions, NULL, &topic, &err) != SL_OK) {
         sl_warn("cannot auto-create topic '%s': %s", buf, err.msg);
         *error_code = KAFKA_UNKNOWN_SERVER_ERROR;
         return NULL;

@@ -4,10 +4,13 @@
  * CreateTopics on one node: replication factor 1 or -1 (default) else
  * INVALID_REPLICATION_FACTOR; num_partitions -1 means the broker default
  * (--partitions), below 1 is INVALID_PARTITIONS; an explicit assignment
- * gives the partition count. Topic configs are accepted only when sluice
- * honours them store-wide or they are harmless Kafka settings (the log has
- * no per-topic configuration); anything else, or cleanup.policy other than
- * delete, is INVALID_CONFIG rather than silently ignored.
+ * gives the partition count. segment.bytes, segment.ms, retention.bytes,
+ * retention.ms and max.message.bytes become the topic's own settings (kept
+ * by the log, reported by DescribeConfigs); a value out of range is
+ * INVALID_CONFIG. Other configs are accepted only when they are harmless on
+ * one node (replication, file handling) or name the one policy sluice has
+ * (cleanup.policy=delete, CreateTime, compression.type=producer); anything
+ * else is INVALID_CONFIG rather than silently ignored.
  */
 #include <string.h>
 
@@ -22,13 +25,8 @@ static const char *const accepted_configs[] = {
     "flush.messages",
     "flush.ms",
     "index.interval.bytes",
-    "max.message.bytes",
     "message.timestamp.type",
     "min.insync.replicas",
-    "retention.bytes",
-    "retention.ms",
-    "segment.bytes",
-    "segment.ms",
     "segment.index.bytes",
     "segment.jitter.ms",
     "unclean.leader.election.enable",
@@ -48,9 +46,31 @@ static const char *check_config(const struct kafka_CreateableTopicConfig *c)
         if (strcmp(*k, "message.timestamp.type") == 0 && c->value.p &&
             !sl_slice_eq_str(c->value, "CreateTime"))
             return "only message.timestamp.type=CreateTime is supported";
+        if (strcmp(*k, "compression.type") == 0 && c->value.p &&
+            !sl_slice_eq_str(c->value, "producer"))
+            return "only compression.type=producer is supported (batches are kept as sent)";
         return NULL;
     }
     return "unknown topic config";
+}
+
+/* One config of a new topic: into *tc when it is one of the log's settings,
+ * else checked against the accepted list. Returns NULL or why it is refused
+ * (in the arena). */
+static const char *take_config(struct broker_conn *conn, const struct kafka_CreateableTopicConfig *c,
+                               struct log_topic_config *tc)
+{
+    char *name = broker_cstr(conn, c->name);
+    char *value = c->value.p ? broker_cstr(conn, c->value) : NULL;
+    if (strlen(name) != c->name.len || (value && strlen(value) != c->value.len))
+        return "config names and values cannot hold NUL bytes";
+    struct sl_error err = {0};
+    int rc = log_topic_config_set(tc, name, value, &err);
+    if (rc == SL_OK)
+        return NULL;
+    if (rc != SL_ENOTFOUND)
+        return sl_arena_strndup(&conn->arena, err.msg, strlen(err.msg));
+    return check_config(c);
 }
 
 int broker_handle_CreateTopics(struct broker_conn *conn, const struct broker_req *req,
@@ -75,8 +95,10 @@ int broker_handle_CreateTopics(struct broker_conn *conn, const struct broker_req
             partitions = t->nassignments;
         else if (partitions == -1)
             partitions = b->cfg.partitions;
+        struct log_topic_config tc;
+        log_topic_config_inherit(&tc);
         for (int32_t k = 0; k < t->nconfigs && !msg; k++)
-            if ((msg = check_config(&t->configs[k])))
+            if ((msg = take_config(conn, &t->configs[k], &tc)))
                 tr->error_code = KAFKA_INVALID_CONFIG;
         if (msg) {
             /* error_code set by the config check */
@@ -94,7 +116,7 @@ int broker_handle_CreateTopics(struct broker_conn *conn, const struct broker_req
             msg = "topic already exists";
         } else if (!in.validate_only) {
             struct sl_error cerr = {0};
-            int rc = log_store_topic_create(b->store, name, partitions, NULL, &cerr);
+            int rc = log_store_topic_create(b->store, name, partitions, &tc, NULL, &cerr);
             if (rc == SL_EEXIST) {
                 tr->error_code = KAFKA_TOPIC_ALREADY_EXISTS;
                 msg = "topic already exists";

@@ -1,11 +1,13 @@
 /*
  * handle_DescribeConfigs.c: DescribeConfigs (32) v0-2, for admin tooling.
  *
- * The log's settings are store-wide, so a topic's configs are the store's
- * (reported as defaults, source DEFAULT_CONFIG = 5), plus the fixed policies
- * sluice implements (cleanup.policy=delete, CreateTime timestamps). A broker
- * resource (type 4) reports the same set. Unknown topics get
- * UNKNOWN_TOPIC_OR_PARTITION, other resource types INVALID_REQUEST.
+ * A topic's configs are the settings its log follows: the ones it was
+ * created with (source TOPIC_CONFIG = 1, not default) and the store's for
+ * the rest (source DEFAULT_CONFIG = 5), plus the fixed policies sluice
+ * implements (cleanup.policy=delete, CreateTime timestamps). All are read-only
+ * (there is no AlterConfigs). A broker resource (type 4) reports the store's.
+ * Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other resource types
+ * INVALID_REQUEST.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #define RESOURCE_TOPIC 2
 #define RESOURCE_BROKER 4
+#define SOURCE_TOPIC 1
 #define SOURCE_DEFAULT 5
 
 int broker_handle_DescribeConfigs(struct broker_conn *conn, const struct broker_req *req,
@@ -24,23 +27,6 @@ int broker_handle_DescribeConfigs(struct broker_conn *conn, const struct broker_
     struct kafka_DescribeConfigsRequest in;
     if (kafka_DescribeConfigsRequest_decode(req->body, ver, &conn->arena, &in, err) != SL_OK)
         return SL_EPROTO;
-    const struct log_config *lc = log_store_config(b->store);
-    struct {
-        const char *name;
-        int64_t value; /* INT64_MIN: use text */
-        const char *text;
-    } all[] = {
-        {"cleanup.policy", INT64_MIN, "delete"},
-        {"message.timestamp.type", INT64_MIN, "CreateTime"},
-        {"segment.bytes", lc->segment_bytes, NULL},
-        {"segment.ms", lc->segment_ms, NULL},
-        {"retention.bytes", lc->retention_bytes, NULL},
-        {"retention.ms", lc->retention_ms, NULL},
-        {"max.message.bytes", lc->max_batch_bytes, NULL},
-        {"index.interval.bytes", lc->index_interval_bytes, NULL},
-    };
-    const int32_t nall = (int32_t)(sizeof all / sizeof all[0]);
-
     struct kafka_DescribeConfigsResponse res = {.nresults = in.nresources < 0 ? 0 : in.nresources};
     res.results = sl_arena_alloc(&conn->arena,
                                  (res.nresults ? (size_t)res.nresults : 1) * sizeof *res.results);
@@ -52,18 +38,40 @@ int broker_handle_DescribeConfigs(struct broker_conn *conn, const struct broker_
             .resource_name = r->resource_name.p ? r->resource_name : sl_slice_str(""),
             .error_message = sl_slice_make(NULL, 0),
         };
+        const struct log_config *lc = log_store_config(b->store);
+        struct log_topic_config own;
+        log_topic_config_inherit(&own);
         if (r->resource_type == RESOURCE_TOPIC) {
             int16_t ec;
-            if (!broker_topic(b, r->resource_name, false, &ec)) {
+            struct log_topic *topic = broker_topic(b, r->resource_name, false, &ec);
+            if (!topic) {
                 rr->error_code = ec;
                 rr->error_message = sl_slice_str("unknown topic");
                 continue;
             }
+            lc = log_topic_config(topic);
+            own = *log_topic_overrides(topic);
         } else if (r->resource_type != RESOURCE_BROKER) {
             rr->error_code = KAFKA_INVALID_REQUEST;
             rr->error_message = sl_slice_str("unsupported resource type");
             continue;
         }
+        const struct {
+            const char *name;
+            int64_t value; /* INT64_MIN: use text */
+            const char *text;
+            bool own;      /* set for this topic at its creation */
+        } all[] = {
+            {"cleanup.policy", INT64_MIN, "delete", false},
+            {"message.timestamp.type", INT64_MIN, "CreateTime", false},
+            {"segment.bytes", lc->segment_bytes, NULL, own.segment_bytes != LOG_INHERIT},
+            {"segment.ms", lc->segment_ms, NULL, own.segment_ms != LOG_INHERIT},
+            {"retention.bytes", lc->retention_bytes, NULL, own.retention_bytes != LOG_INHERIT},
+            {"retention.ms", lc->retention_ms, NULL, own.retention_ms != LOG_INHERIT},
+            {"max.message.bytes", lc->max_batch_bytes, NULL, own.max_batch_bytes != LOG_INHERIT},
+            {"index.interval.bytes", lc->index_interval_bytes, NULL, false},
+        };
+        const int32_t nall = (int32_t)(sizeof all / sizeof all[0]);
         rr->configs = sl_arena_alloc(&conn->arena, (size_t)nall * sizeof *rr->configs);
         for (int32_t k = 0; k < nall; k++) {
             bool wanted = r->nconfiguration_keys < 0;
@@ -81,8 +89,8 @@ int broker_handle_DescribeConfigs(struct broker_conn *conn, const struct broker_
                 .name = sl_slice_str(all[k].name),
                 .value = sl_slice_str(text),
                 .read_only = true,
-                .is_default = true,
-                .config_source = SOURCE_DEFAULT,
+                .is_default = !all[k].own,
+                .config_source = all[k].own ? SOURCE_TOPIC : SOURCE_DEFAULT,
             };
         }
     }

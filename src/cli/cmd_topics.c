@@ -17,14 +17,13 @@
 static const struct opt_cmd cmd = {
     "topics",
     "sluice topics [-b <host:port>] --create --topic <topic> [--partitions <n>] "
-    "[--replication-factor <n>] [--if-not-exists]\n"
+    "[--replication-factor <n>] [--config <name=value>]... [--if-not-exists]\n"
     "sluice topics [-b <host:port>] --describe --topic <topic>\n"
     "sluice topics [-b <host:port>] --list\n"
     "sluice topics [-b <host:port>] --delete --topic <topic> [--if-exists]",
     "create, describe, list and delete topics",
 };
 
-/* The -X list as the NULL-terminated array kclient takes; caller frees. */
 static void print_ids(const char *label, const int32_t *ids, int n)
 {
     printf("\t%s: ", label);
@@ -34,8 +33,8 @@ static void print_ids(const char *label, const int32_t *ids, int n)
 
 static void describe_print(const struct kclient_topic_info *info)
 {
-    printf("Topic: %s\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: \n", info->name,
-           info->n_parts, info->replication);
+    printf("Topic: %s\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: %s\n", info->name,
+           info->n_parts, info->replication, info->configs);
     for (int i = 0; i < info->n_parts; i++) {
         const struct kclient_partition_info *p = &info->parts[i];
         printf("\tTopic: %s\tPartition: %" PRId32 "\tLeader: %" PRId32, info->name, p->id,
@@ -52,7 +51,7 @@ int cmd_topics(int argc, char **argv)
     bool create = false, describe = false, list = false, delete = false;
     bool if_not_exists = false, if_exists = false;
     int64_t partitions = 1, replication = 1;
-    struct opt_list props = { 0 };
+    struct opt_list props = { 0 }, configs = { 0 };
     const struct opt opts[] = {
         { "bootstrap", 'b', OPT_STRING, &bootstrap, "HOST:PORT",
           "broker address (default: $SLUICE_BOOTSTRAP or localhost:9092)" },
@@ -70,6 +69,8 @@ int cmd_topics(int argc, char **argv)
           "--create: succeed quietly if the topic exists" },
         { "if-exists", 0, OPT_FLAG, &if_exists, NULL,
           "--delete: succeed quietly if the topic does not exist" },
+        { "config", 0, OPT_LIST, &configs, "NAME=VALUE",
+          "a config of the new topic, e.g. retention.ms=86400000 (repeatable)" },
         { "property", 'X', OPT_LIST, &props, "NAME=VALUE", "a librdkafka client property" },
         OPT_TABLE_END,
     };
@@ -90,6 +91,17 @@ int cmd_topics(int argc, char **argv)
                                                                                  : "delete");
         goto out;
     }
+    if (configs.n > 0 && !create) {
+        opt_usage_error(&cmd, "--config goes with --create");
+        goto out;
+    }
+    for (int i = 0; i < configs.n; i++) {
+        const char *eq = strchr(configs.items[i], '=');
+        if (!eq || eq == configs.items[i]) {
+            opt_usage_error(&cmd, "--config wants NAME=VALUE, not '%s'", configs.items[i]);
+            goto out;
+        }
+    }
     if (partitions < 1 || partitions > 100000) {
         opt_usage_error(&cmd, "--partitions must be between 1 and 100000");
         goto out;
@@ -108,7 +120,8 @@ int cmd_topics(int argc, char **argv)
     }
     int r = SL_OK;
     if (create) {
-        r = kclient_topic_create(admin, topic, (int)partitions, (int)replication, 0, &err);
+        r = kclient_topic_create(admin, topic, (int)partitions, (int)replication,
+                                 configs.items, 0, &err);
         if (r == SL_OK)
             printf("Created topic %s.\n", topic);
         else if (r == SL_EEXIST && if_not_exists)
@@ -135,5 +148,6 @@ int cmd_topics(int argc, char **argv)
     rc = r == SL_OK ? 0 : cmd_fail("topics", &err);
 out:
     opt_list_release(&props);
+    opt_list_release(&configs);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/mem.h"
 #include "kclient/kclient.h"
 #include "kclient/kclient_int.h"
@@ -97,7 +98,8 @@ static int topic_result(struct kclient_admin *admin, const rd_kafka_topic_result
 }
 
 int kclient_topic_create(struct kclient_admin *admin, const char *topic, int partitions,
-                         int replication, int timeout_ms, struct sl_error *err)
+                         int replication, const char *const *configs, int timeout_ms,
+                         struct sl_error *err)
 {
     timeout_ms = timeout_or_default(timeout_ms);
     char what[512];
@@ -108,6 +110,21 @@ int kclient_topic_create(struct kclient_admin *admin, const char *topic, int par
                                                     errstr, sizeof errstr);
     if (!nt)
         return sl_fail(err, SL_EUSAGE, "%s: %s", what, errstr);
+    for (const char *const *c = configs; c && *c; c++) {
+        const char *eq = strchr(*c, '=');
+        if (!eq || eq == *c) {
+            rd_kafka_NewTopic_destroy(nt);
+            return sl_fail(err, SL_EUSAGE, "topic config '%s' is not NAME=VALUE", *c);
+        }
+        char *name = sl_xstrndup(*c, (size_t)(eq - *c));
+        rd_kafka_resp_err_t rkerr = rd_kafka_NewTopic_set_config(nt, name, eq + 1);
+        free(name);
+        if (rkerr) {
+            rd_kafka_NewTopic_destroy(nt);
+            return sl_fail(err, SL_EUSAGE, "%s: topic config '%s': %s", what, *c,
+                           rd_kafka_err2str(rkerr));
+        }
+    }
     rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(admin->rk,
                                                               RD_KAFKA_ADMIN_OP_CREATETOPICS);
     rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, NULL, 0);
@@ -209,6 +226,55 @@ static int32_t *dup_ids(const int32_t *ids, int n)
     return out;
 }
 
+/* info->configs: the configs set for the topic itself, "NAME=VALUE,..." in
+ * the broker's order (kafka-topics --describe shows these, not defaults). */
+static int describe_configs(struct kclient_admin *admin, const char *topic, int timeout_ms,
+                            struct kclient_topic_info *info, struct sl_error *err)
+{
+    char what[512];
+    snprintf(what, sizeof what, "cannot describe the configs of topic '%s'", topic);
+    rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+    rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(admin->rk,
+                                                              RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, NULL, 0);
+    rd_kafka_queue_t *queue = rd_kafka_queue_new(admin->rk);
+    rd_kafka_DescribeConfigs(admin->rk, &res, 1, opts, queue);
+    rd_kafka_event_t *ev = wait_result(queue, timeout_ms);
+    int rc = SL_OK;
+    size_t n = 0;
+    const rd_kafka_ConfigResource_t **out = NULL;
+    if (!ev)
+        rc = fail_rd(admin, err, RD_KAFKA_RESP_ERR__TIMED_OUT, what, NULL);
+    else if (rd_kafka_event_error(ev))
+        rc = fail_rd(admin, err, rd_kafka_event_error(ev), what, NULL);
+    else
+        out = rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev),
+                                                        &n);
+    if (rc == SL_OK && n != 1)
+        rc = sl_fail(err, SL_EIO, "%s: the broker's answer names %zu resources", what, n);
+    if (rc == SL_OK && rd_kafka_ConfigResource_error(out[0]))
+        rc = fail_rd(admin, err, rd_kafka_ConfigResource_error(out[0]), what,
+                     rd_kafka_ConfigResource_error_string(out[0]));
+    struct sl_buf text; /* uncapped: appends cannot fail */
+    sl_buf_init(&text, 0);
+    size_t nentries = 0;
+    const rd_kafka_ConfigEntry_t **entries =
+        rc == SL_OK ? rd_kafka_ConfigResource_configs(out[0], &nentries) : NULL;
+    for (size_t i = 0; i < nentries; i++) {
+        const char *value = rd_kafka_ConfigEntry_value(entries[i]);
+        if (rd_kafka_ConfigEntry_source(entries[i]) == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG)
+            sl_buf_appendf(&text, "%s%s=%s", text.len ? "," : "",
+                           rd_kafka_ConfigEntry_name(entries[i]), value ? value : "");
+    }
+    info->configs = (char *)sl_buf_detach(&text, NULL);
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_AdminOptions_destroy(opts);
+    rd_kafka_ConfigResource_destroy(res);
+    return rc;
+}
+
 int kclient_topic_describe(struct kclient_admin *admin, const char *topic, int timeout_ms,
                            struct kclient_topic_info *info, struct sl_error *err)
 {
@@ -245,6 +311,7 @@ int kclient_topic_describe(struct kclient_admin *admin, const char *topic, int t
         }
         qsort(info->parts, (size_t)info->n_parts, sizeof *info->parts, cmp_part);
         info->replication = info->n_parts > 0 ? info->parts[0].n_replicas : 0;
+        rc = describe_configs(admin, topic, timeout_or_default(timeout_ms), info, err);
     }
     rd_kafka_metadata_destroy(md);
     return rc;
@@ -260,6 +327,7 @@ void kclient_topic_info_release(struct kclient_topic_info *info)
     }
     free(info->parts);
     free(info->name);
+    free(info->configs);
     memset(info, 0, sizeof *info);
 }
 

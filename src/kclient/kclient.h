@@ -207,6 +207,7 @@ struct kclient_topic_info {
     struct kclient_partition_info *parts;  /* owned, sorted by id */
     int n_parts;
     int replication;                       /* replicas of partition 0, 0 if none */
+    char *configs; /* owned: "NAME=VALUE,..." set for this topic (as kafka-topics shows) */
 };
 
 struct kclient_admin *kclient_admin_new(const char *bootstrap, const char *const *props,
@@ -214,13 +215,17 @@ struct kclient_admin *kclient_admin_new(const char *bootstrap, const char *const
 void kclient_admin_free(struct kclient_admin *admin);
 
 /* CreateTopics; SL_EEXIST (with a message) if the topic already exists.
- * replication < 1 means the broker's default. */
+ * replication < 1 means the broker's default. `configs` (NULL-terminated
+ * "NAME=VALUE" strings, or NULL) are the topic's configs, e.g. retention.ms;
+ * SL_EUSAGE for one without '='. */
 int kclient_topic_create(struct kclient_admin *admin, const char *topic, int partitions,
-                         int replication, int timeout_ms, struct sl_error *err);
+                         int replication, const char *const *configs, int timeout_ms,
+                         struct sl_error *err);
 /* DeleteTopics; SL_ENOTFOUND if there is no such topic. */
 int kclient_topic_delete(struct kclient_admin *admin, const char *topic, int timeout_ms,
                          struct sl_error *err);
-/* Metadata for one topic; SL_ENOTFOUND if it does not exist. Release info with
+/* Metadata and the configs set for one topic (DescribeConfigs);
+ * SL_ENOTFOUND if it does not exist. Release info with
  * kclient_topic_info_release(). */
 int kclient_topic_describe(struct kclient_admin *admin, const char *topic, int timeout_ms,
                            struct kclient_topic_info *info, struct sl_error *err);

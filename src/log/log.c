@@ -25,8 +25,10 @@
  *
  * Data directory layout
  *   <data>/.lock                       flock()ed while a store is open
- *   <data>/topics/<topic>/topic.conf   "format=1\npartitions=N\n" (written
- *                                      once, fsynced, before the rename below)
+ *   <data>/topics/<topic>/topic.conf   "format=1\npartitions=N\n" and a line
+ *                                      "NAME=V" per topic setting (Kafka's
+ *                                      names); written once, fsynced, before
+ *                                      the rename below
  *   <data>/topics/<topic>/<p>/<base %020>.log, .index, .timeindex
  *   <data>/tmp/<topic>/                a topic being created (removed on open)
  *   <data>/trash/<topic>.<n>/          a topic being deleted (removed on open)
@@ -97,6 +99,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +165,71 @@ static int config_check(const struct log_config *cfg, struct sl_error *err)
     if (cfg->flush == LOG_FLUSH_INTERVAL && cfg->flush_interval_ms < 1)
         return sl_fail(err, SL_EUSAGE, "flush interval must be at least 1 ms");
     return SL_OK;
+}
+
+/* Kafka's name of each per-topic setting, its field and its lowest value. */
+static const struct {
+    const char *name;
+    size_t off;
+    int64_t min, max;
+} topic_settings[] = {
+    { "segment.bytes", offsetof(struct log_topic_config, segment_bytes), 1, LOG_SEGMENT_BYTES_MAX },
+    { "segment.ms", offsetof(struct log_topic_config, segment_ms), 1, INT64_MAX },
+    { "retention.bytes", offsetof(struct log_topic_config, retention_bytes), -1, INT64_MAX },
+    { "retention.ms", offsetof(struct log_topic_config, retention_ms), -1, INT64_MAX },
+    { "max.message.bytes", offsetof(struct log_topic_config, max_batch_bytes),
+      KAFKA_BATCH_HEADER_SIZE, INT32_MAX },
+};
+#define NTOPIC_SETTINGS (sizeof topic_settings / sizeof topic_settings[0])
+
+static int64_t *topic_setting(struct log_topic_config *tc, size_t i)
+{
+    return (int64_t *)((char *)tc + topic_settings[i].off);
+}
+
+void log_topic_config_inherit(struct log_topic_config *tc)
+{
+    for (size_t i = 0; i < NTOPIC_SETTINGS; i++)
+        *topic_setting(tc, i) = LOG_INHERIT;
+}
+
+int log_topic_config_set(struct log_topic_config *tc, const char *name, const char *value,
+                         struct sl_error *err)
+{
+    for (size_t i = 0; i < NTOPIC_SETTINGS; i++) {
+        if (strcmp(name, topic_settings[i].name) != 0)
+            continue;
+        if (!value) {
+            *topic_setting(tc, i) = LOG_INHERIT;
+            return SL_OK;
+        }
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0' || v < topic_settings[i].min ||
+            v > topic_settings[i].max)
+            return sl_fail(err, SL_EUSAGE,
+                           "%s wants an integer from %" PRId64 " to %" PRId64 ", not '%s'", name,
+                           topic_settings[i].min, topic_settings[i].max, value);
+        *topic_setting(tc, i) = v;
+        return SL_OK;
+    }
+    return SL_ENOTFOUND;
+}
+
+/* The store's settings with the topic's own applied. */
+static void topic_config_apply(struct log_config *cfg, const struct log_topic_config *tc)
+{
+    if (tc->segment_bytes != LOG_INHERIT)
+        cfg->segment_bytes = tc->segment_bytes;
+    if (tc->segment_ms != LOG_INHERIT)
+        cfg->segment_ms = tc->segment_ms;
+    if (tc->retention_bytes != LOG_INHERIT)
+        cfg->retention_bytes = tc->retention_bytes;
+    if (tc->retention_ms != LOG_INHERIT)
+        cfg->retention_ms = tc->retention_ms;
+    if (tc->max_batch_bytes != LOG_INHERIT)
+        cfg->max_batch_bytes = tc->max_batch_bytes;
 }
 
 /* ===== MARK: paths and files ============================================= */
@@ -292,24 +360,41 @@ static void topic_insert(struct log_store *store, struct log_topic *topic)
     store->ntopics++;
 }
 
-/* Read "partitions=N" from topic.conf; returns N (>= 1) or an error. */
-static int32_t read_topic_conf(const char *path, struct sl_error *err)
+/* Read topic.conf: "partitions=N" and the topic's own settings ("NAME=V" in
+ * Kafka's names) into *tc. Returns N (>= 1) or an error. */
+static int32_t read_topic_conf(const char *path, struct log_topic_config *tc, struct sl_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         return sl_fail_errno(err, errno == ENOENT ? SL_ENOTFOUND : SL_EIO,
                              "cannot open topic config '%s'", path);
+    log_topic_config_inherit(tc);
     char line[256];
     long long parts = -1;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "partitions=", 11) == 0) {
+    int rc = SL_OK;
+    while (rc == SL_OK && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *eq = strchr(line, '=');
+        if (!eq || strncmp(line, "format=", 7) == 0)
+            continue;
+        *eq = '\0';
+        if (strcmp(line, "partitions") == 0) {
             char *end;
-            parts = strtoll(line + 11, &end, 10);
-            if (*end != '\n' && *end != '\0')
+            parts = strtoll(eq + 1, &end, 10);
+            if (*end != '\0')
                 parts = -1;
+            continue;
         }
+        struct sl_error serr = { 0 };
+        rc = log_topic_config_set(tc, line, eq + 1, &serr);
+        if (rc == SL_ENOTFOUND)
+            rc = sl_fail(err, SL_ECORRUPT, "unknown setting '%s' in '%s'", line, path);
+        else if (rc != SL_OK)
+            rc = sl_fail(err, SL_ECORRUPT, "%s in '%s'", serr.msg, path);
     }
     fclose(f);
+    if (rc != SL_OK)
+        return rc;
     if (parts < 1 || parts > LOG_PARTITIONS_MAX)
         return sl_fail(err, SL_ECORRUPT, "bad or missing partition count in '%s'", path);
     return (int32_t)parts;
@@ -325,10 +410,12 @@ static struct log_topic *topic_load(struct log_store *store, const char *name, s
     topic->dir = path_join(topics_dir, name);
     free(topics_dir);
     char *conf = path_join(topic->dir, "topic.conf");
-    int32_t n = read_topic_conf(conf, err);
+    int32_t n = read_topic_conf(conf, &topic->over, err);
     free(conf);
     if (n < 0)
         goto fail;
+    topic->cfg = store->cfg;
+    topic_config_apply(&topic->cfg, &topic->over);
     topic->parts = sl_xcalloc((size_t)n, sizeof *topic->parts);
     for (int32_t i = 0; i < n; i++) {
         char num[16];
@@ -540,7 +627,8 @@ int log_store_retain(struct log_store *store, int64_t now_ms, struct sl_error *e
 /* ===== MARK: topic create, delete, lookup ================================ */
 
 int log_store_topic_create(struct log_store *store, const char *name, int32_t partitions,
-                           struct log_topic **out, struct sl_error *err)
+                           const struct log_topic_config *tc, struct log_topic **out,
+                           struct sl_error *err)
 {
     if (out)
         *out = NULL;
@@ -551,6 +639,22 @@ int log_store_topic_create(struct log_store *store, const char *name, int32_t pa
                        name);
     if (log_store_topic(store, name))
         return sl_fail(err, SL_EEXIST, "topic '%s' already exists", name);
+    /* topic.conf: its settings by Kafka's names, as read_topic_conf() reads them. */
+    struct log_topic_config own;
+    log_topic_config_inherit(&own);
+    char text[64 + NTOPIC_SETTINGS * 48];
+    int len = snprintf(text, sizeof text, "format=1\npartitions=%d\n", partitions);
+    for (size_t i = 0; tc && i < NTOPIC_SETTINGS; i++) {
+        int64_t v = *topic_setting((struct log_topic_config *)tc, i);
+        if (v == LOG_INHERIT)
+            continue;
+        char num[24];
+        snprintf(num, sizeof num, "%" PRId64, v);
+        if (log_topic_config_set(&own, topic_settings[i].name, num, err) != SL_OK)
+            return SL_EUSAGE;
+        len += snprintf(text + len, sizeof text - (size_t)len, "%s=%s\n", topic_settings[i].name,
+                        num);
+    }
 
     char *tmp = path_join(store->dir, "tmp"), *topics = path_join(store->dir, "topics");
     char *stage = path_join(tmp, name), *final = path_join(topics, name);
@@ -573,8 +677,6 @@ int log_store_topic_create(struct log_store *store, const char *name, int32_t pa
         free(pdir);
     }
     if (rc == SL_OK) {
-        char text[64];
-        snprintf(text, sizeof text, "format=1\npartitions=%d\n", partitions);
         char *conf = path_join(stage, "topic.conf");
         rc = write_file_sync(conf, text, err);
         free(conf);
@@ -669,6 +771,16 @@ const char *log_topic_name(const struct log_topic *topic)
 int32_t log_topic_partitions(const struct log_topic *topic)
 {
     return topic->nparts;
+}
+
+const struct log_config *log_topic_config(const struct log_topic *topic)
+{
+    return &topic->cfg;
+}
+
+const struct log_topic_config *log_topic_overrides(const struct log_topic *topic)
+{
+    return &topic->over;
 }
 
 struct log_partition *log_topic_partition(const struct log_topic *topic, int32_t index)

@@ -99,6 +99,34 @@ struct log_config {
 void log_config_default(struct log_config *cfg);
 
 /*
+ * Per-topic settings: Kafka's topic configs of the same names, given when a
+ * topic is created (CreateTopics, `kafka-topics --config`) and kept in its
+ * topic.conf. Each is LOG_INHERIT (the store's setting) or a value in range:
+ *   segment.bytes      segment_bytes     1..LOG_SEGMENT_BYTES_MAX
+ *   segment.ms         segment_ms        >= 1
+ *   retention.bytes    retention_bytes   >= -1 (-1: unlimited)
+ *   retention.ms       retention_ms      >= -1 (-1: unlimited)
+ *   max.message.bytes  max_batch_bytes   KAFKA_BATCH_HEADER_SIZE..INT32_MAX
+ */
+#define LOG_INHERIT INT64_MIN
+struct log_topic_config {
+    int64_t segment_bytes, segment_ms, retention_bytes, retention_ms, max_batch_bytes;
+};
+
+/* Every setting LOG_INHERIT. */
+void log_topic_config_inherit(struct log_topic_config *tc);
+
+/*
+ * Set the setting Kafka calls `name` from the decimal `value` (NULL:
+ * LOG_INHERIT, as Kafka reads a null config value). Returns SL_OK,
+ * SL_ENOTFOUND when `name` is not one of the five (err untouched), or
+ * SL_EUSAGE with a message naming it for a value that is not an integer in
+ * range.
+ */
+int log_topic_config_set(struct log_topic_config *tc, const char *name, const char *value,
+                         struct sl_error *err);
+
+/*
  * Parse a flush policy: "always", "os" or "interval=MS" into cfg->flush and
  * cfg->flush_interval_ms. Returns SL_OK or SL_EUSAGE with a message.
  */
@@ -195,12 +223,14 @@ bool log_topic_name_valid(const char *name);
 
 /*
  * Create topic `name` with `partitions` (1..LOG_PARTITIONS_MAX) empty
- * partitions, durably (files and directories fsynced) and atomically (a crash
- * leaves the topic absent or whole). Returns SL_OK, SL_EEXIST, SL_EUSAGE for a
- * bad name or count, or SL_EIO. `*topic` (may be NULL) gets the new topic.
+ * partitions and the settings `tc` (copied; NULL: all inherited), durably
+ * (files and directories fsynced) and atomically (a crash leaves the topic
+ * absent or whole). Returns SL_OK, SL_EEXIST, SL_EUSAGE for a bad name,
+ * count or setting, or SL_EIO. `*topic` (may be NULL) gets the new topic.
  */
 int log_store_topic_create(struct log_store *store, const char *name, int32_t partitions,
-                           struct log_topic **topic, struct sl_error *err);
+                           const struct log_topic_config *tc, struct log_topic **topic,
+                           struct sl_error *err);
 
 /*
  * Delete topic `name` and its files. Atomic: after a crash it is either whole
@@ -218,6 +248,11 @@ struct log_topic *log_store_topic_at(const struct log_store *store, size_t i);
 
 const char *log_topic_name(const struct log_topic *topic); /* borrowed */
 int32_t log_topic_partitions(const struct log_topic *topic);
+/* The settings its partitions follow: the store's, with the topic's own
+ * applied (borrowed). */
+const struct log_config *log_topic_config(const struct log_topic *topic);
+/* The topic's own settings, as created (borrowed). */
+const struct log_topic_config *log_topic_overrides(const struct log_topic *topic);
 /* Partition `index` of the topic, or NULL when out of range. Borrowed. */
 struct log_partition *log_topic_partition(const struct log_topic *topic, int32_t index);
 

@@ -70,6 +70,8 @@ struct log_topic {
     struct log_store *store; /* borrowed: owner */
     char *name;              /* owned */
     char *dir;               /* owned: "<data>/topics/<name>" */
+    struct log_topic_config over; /* its own settings, from topic.conf */
+    struct log_config cfg;        /* the store's with `over` applied */
     int32_t nparts;
     struct log_partition **parts; /* owned: nparts partitions */
 };

@@ -27,7 +27,7 @@ static struct log_segment *active(const struct log_partition *part)
 
 static const struct log_config *cfg_of(const struct log_partition *part)
 {
-    return &part->store->cfg;
+    return &part->topic->cfg;
 }
 
 static void segs_push(struct log_partition *part, struct log_segment *seg)

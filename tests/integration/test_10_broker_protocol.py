@@ -558,6 +558,51 @@ def test_admin_create_describe_delete_with_errors(broker):
     assert "adm" not in admin.list_topics(timeout=30).topics
 
 
+def test_topic_configs_given_at_creation_rule_that_topic_and_survive_a_restart(broker):
+    from confluent_kafka.admin import AdminClient, NewTopic, ConfigResource, ConfigSource
+    from confluent_kafka import KafkaException, Producer
+    admin = AdminClient({"bootstrap.servers": broker.addr})
+    own = {"retention.ms": "-1", "segment.bytes": "1048576", "max.message.bytes": "2000"}
+    for f in admin.create_topics([NewTopic("own", 1, 1, config=own),
+                                  NewTopic("plain", 1, 1)]).values():
+        f.result(timeout=30)
+    for config, why in [({"retention.ms": "soon"}, "retention.ms wants an integer"),
+                        ({"segment.bytes": "0"}, "segment.bytes wants an integer"),
+                        ({"compression.type": "gzip"}, "compression.type=producer")]:
+        f = admin.create_topics([NewTopic("refused", 1, 1, config=config)])["refused"]
+        with pytest.raises(KafkaException) as exc:
+            f.result(timeout=30)
+        assert "INVALID_CONFIG" in str(exc.value) and why in str(exc.value)
+    assert "refused" not in admin.list_topics(timeout=30).topics
+
+    # max.message.bytes=2000 holds for its topic only.
+    reports = []
+    p = Producer({"bootstrap.servers": broker.addr, "linger.ms": 0})
+    for topic in ("own", "plain"):
+        p.produce(topic, b"x" * 3000, on_delivery=lambda err, msg: reports.append(
+            (msg.topic(), err.name() if err else None)))
+        p.flush(30)
+    assert reports == [("own", "MSG_SIZE_TOO_LARGE"), ("plain", None)]
+
+    def described():
+        res = admin.describe_configs([ConfigResource("topic", "own"),
+                                      ConfigResource("topic", "plain")])
+        return {r.name: f.result(timeout=30) for r, f in res.items()}
+
+    for _ in range(2):
+        got = described()
+        for name, value in own.items():
+            e = got["own"][name]
+            assert (e.value, e.is_default, e.source) == (
+                value, False, ConfigSource.DYNAMIC_TOPIC_CONFIG.value), name
+        e = got["own"]["retention.bytes"]
+        assert (e.value, e.is_default, e.source) == ("-1", True, ConfigSource.DEFAULT_CONFIG.value)
+        e = got["plain"]["retention.ms"]
+        assert (e.value, e.is_default) == (str(7 * 24 * 3600 * 1000), True)
+        broker.stop()
+        broker.start()
+
+
 def test_sigint_also_stops_cleanly_and_usage_errors_exit_2(tmp_path):
     import signal
     port = free_port()

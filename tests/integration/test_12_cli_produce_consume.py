@@ -165,6 +165,26 @@ def test_topics_create_describe_list_delete(broker):
     sluice(*b, "--delete", "--topic", "foo", "--if-exists")
 
 
+def test_topics_create_with_configs_as_kafka_topics_does(broker):
+    b = ["topics", "-b", broker.addr]
+    sluice(*b, "--create", "--topic", "kept", "--config", "retention.ms=-1",
+           "--config", "segment.bytes=1048576")
+    d = sluice(*b, "--describe", "--topic", "kept").stdout.splitlines()
+    # kafka-topics shows the configs set for the topic, not the defaults.
+    assert d[0].endswith("\tConfigs: segment.bytes=1048576,retention.ms=-1"), d[0]
+    sluice(*b, "--create", "--topic", "plain")
+    assert sluice(*b, "--describe", "--topic", "plain").stdout.splitlines()[0].endswith(
+        "\tConfigs: ")
+    for config, why in [("retention.ms=1h", "retention.ms wants an integer"),
+                        ("cleanup.policy=compact", "cleanup.policy=delete"),
+                        ("no.such.config=1", "unknown topic config")]:
+        r = sluice(*b, "--create", "--topic", "refused", "--config", config, check=False)
+        assert r.returncode == 1, r.stderr
+        assert r.stderr.startswith("sluice topics: ") and why in r.stderr, r.stderr
+        assert len(r.stderr.splitlines()) == 1
+    assert "refused" not in sluice(*b, "--list").stdout.split()
+
+
 def test_topics_bootstrap_server_synonym_as_in_kafka_topics(broker):
     sluice("topics", "--create", "--topic", "syn", "--partitions", "1", "--replication-factor",
            "1", "--if-not-exists", "--bootstrap-server", broker.addr)
@@ -212,6 +232,8 @@ def test_consume_unknown_partition_is_runtime_error(broker):
     ["topics", "--describe"],
     ["topics", "--create", "--topic", "x", "--partitions", "0"],
     ["topics", "--create", "--topic", "x", "--partitions", "two"],
+    ["topics", "--create", "--topic", "x", "--config", "retention.ms"],
+    ["topics", "--describe", "--topic", "x", "--config", "retention.ms=1"],
 ])
 def test_usage_errors_exit_2_with_one_line(broker, args):
     r = sluice(*args[:1], "-b", broker.addr, *args[1:], input="", check=False)

@@ -204,7 +204,7 @@ static void test_admin_create_times_out_when_nothing_listens(void)
     CHECK(admin != NULL);
     if (!admin)
         return;
-    CHECK_INT(kclient_topic_create(admin, "t", 1, 1, 1000, &err), SL_EIO);
+    CHECK_INT(kclient_topic_create(admin, "t", 1, 1, NULL, 1000, &err), SL_EIO);
     CHECK(strstr(err.msg, "cannot create topic 't'") != NULL);
     kclient_admin_free(admin);
 }

@@ -40,7 +40,7 @@ static void create(const char *topic, int partitions)
 {
     struct sl_error err = { 0 };
     struct kclient_admin *admin = admin_new();
-    CHECK_INT(kclient_topic_create(admin, topic, partitions, 1, 0, &err), SL_OK);
+    CHECK_INT(kclient_topic_create(admin, topic, partitions, 1, NULL, 0, &err), SL_OK);
     kclient_admin_free(admin);
 }
 
@@ -117,8 +117,8 @@ static void test_admin_create_describe_list_delete(void)
     struct kclient_admin *admin = admin_new();
     if (!admin)
         return;
-    CHECK_INT(kclient_topic_create(admin, "adm", 3, 1, 0, &err), SL_OK);
-    CHECK_INT(kclient_topic_create(admin, "adm", 3, 1, 0, &err), SL_EEXIST);
+    CHECK_INT(kclient_topic_create(admin, "adm", 3, 1, NULL, 0, &err), SL_OK);
+    CHECK_INT(kclient_topic_create(admin, "adm", 3, 1, NULL, 0, &err), SL_EEXIST);
     sl_error_clear(&err);
     struct kclient_topic_info info;
     CHECK_INT(kclient_topic_describe(admin, "adm", 0, &info, &err), SL_OK);

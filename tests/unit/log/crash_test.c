@@ -49,7 +49,7 @@ static void test_log_kill9_during_appends_keeps_acknowledged_offsets(void)
     struct sl_error err = {0};
     struct log_store *store = log_store_open(dir, &cfg, &err);
     CHECK(store != NULL);
-    CHECK_INT(log_store_topic_create(store, "t", 1, NULL, &err), SL_OK);
+    CHECK_INT(log_store_topic_create(store, "t", 1, NULL, NULL, &err), SL_OK);
     log_store_close(store);
 
     int64_t acked = 0;

@@ -23,7 +23,7 @@ static struct log_partition *part0(struct log_store *store)
 static void create_t(struct log_store *store)
 {
     struct sl_error err = {0};
-    if (log_store_topic_create(store, "t", 1, NULL, &err) < 0)
+    if (log_store_topic_create(store, "t", 1, NULL, NULL, &err) < 0)
         fprintf(stderr, "create: %s\n", err.msg);
 }
 

@@ -26,7 +26,7 @@ static struct log_partition *make_topic(struct log_store *store, const char *nam
 {
     struct sl_error err = {0};
     struct log_topic *topic = NULL;
-    int rc = log_store_topic_create(store, name, n, &topic, &err);
+    int rc = log_store_topic_create(store, name, n, NULL, &topic, &err);
     if (rc < 0) {
         fprintf(stderr, "make_topic: %s\n", err.msg);
         return NULL;
@@ -684,26 +684,132 @@ static void test_log_segment_rolls_by_age(void)
     fx_rmdir(dir);
 }
 
+/* A topic's own settings (Kafka's topic configs at creation) rule its
+ * partitions, the store's rule the others, and both survive a reopen. */
+static void test_log_topic_settings_override_the_store_and_persist(void)
+{
+    const char *dir = fx_tmpdir();
+    struct log_config cfg = fx_config();
+    cfg.segment_bytes = 1 << 20;
+    cfg.retention_ms = -1; /* the store keeps everything */
+    struct log_store *store = open_store(dir, &cfg);
+    struct log_topic_config tc;
+    log_topic_config_inherit(&tc);
+    struct sl_error err = {0};
+    CHECK_INT(log_topic_config_set(&tc, "retention.ms", "60000", &err), SL_OK);
+    CHECK_INT(log_topic_config_set(&tc, "segment.bytes", "1000", &err), SL_OK);
+    CHECK_INT(log_topic_config_set(&tc, "max.message.bytes", "600", &err), SL_OK);
+    struct log_topic *topic = NULL;
+    CHECK_INT(log_store_topic_create(store, "short", 1, &tc, &topic, &err), SL_OK);
+    struct log_partition *own = log_topic_partition(topic, 0);
+    struct log_partition *inherits = make_topic(store, "long", 1);
+    for (int i = 0; i < 40; i++) {
+        fx_append(own, KAFKA_CODEC_NONE, 2, 1000 + i, i, 50);
+        fx_append(inherits, KAFKA_CODEC_NONE, 2, 1000 + i, i, 50);
+    }
+    CHECK(log_partition_segment_count(own) > 5);
+    CHECK_INT(log_partition_segment_count(inherits), 1);
+    sync_store(store);
+    CHECK(log_store_retain(store, 1000000, &err) > 0);
+    CHECK(log_partition_start_offset(own) > 0);
+    CHECK_INT(log_partition_start_offset(inherits), 0);
+
+    log_store_close(store);
+    store = open_store(dir, &cfg);
+    topic = log_store_topic(store, "short");
+    const struct log_topic_config *o = log_topic_overrides(topic);
+    CHECK_INT(o->retention_ms, 60000);
+    CHECK_INT(o->segment_bytes, 1000);
+    CHECK_INT(o->max_batch_bytes, 600);
+    CHECK_INT(o->retention_bytes, LOG_INHERIT);
+    CHECK_INT(o->segment_ms, LOG_INHERIT);
+    CHECK_INT(log_topic_config(topic)->retention_ms, 60000);
+    CHECK_INT(log_topic_config(topic)->segment_ms, cfg.segment_ms);
+    CHECK_INT(log_topic_config(log_store_topic(store, "long"))->retention_ms, -1);
+    CHECK_INT(log_topic_overrides(log_store_topic(store, "long"))->retention_ms, LOG_INHERIT);
+    /* max.message.bytes=600 holds for its topic only. */
+    struct sl_buf b;
+    struct log_append_info info;
+    sl_buf_init(&b, 0);
+    fx_batch(&b, KAFKA_CODEC_NONE, 5, 0, 0, 200);
+    CHECK_INT(log_partition_append(log_topic_partition(topic, 0), b.data, b.len, &info, &err),
+              SL_ELIMIT);
+    sl_error_clear(&err);
+    CHECK_INT(log_partition_append(log_store_partition(store, "long", 0), b.data, b.len, &info,
+                                   &err),
+              SL_OK);
+    sl_buf_release(&b);
+    log_store_close(store);
+    fx_rmdir(dir);
+}
+
+static void test_log_topic_settings_refuse_bad_values(void)
+{
+    const char *dir = fx_tmpdir();
+    struct log_config cfg = fx_config();
+    struct log_store *store = open_store(dir, &cfg);
+    struct log_topic_config tc;
+    log_topic_config_inherit(&tc);
+    struct sl_error err = {0};
+    CHECK_INT(log_topic_config_set(&tc, "cleanup.policy", "delete", &err), SL_ENOTFOUND);
+    CHECK_INT(err.code, SL_OK);
+    CHECK_INT(log_topic_config_set(&tc, "retention.ms", "1h", &err), SL_EUSAGE);
+    CHECK(strstr(err.msg, "retention.ms wants an integer") != NULL);
+    sl_error_clear(&err);
+    CHECK_INT(log_topic_config_set(&tc, "retention.ms", "-2", &err), SL_EUSAGE);
+    sl_error_clear(&err);
+    CHECK_INT(log_topic_config_set(&tc, "segment.bytes", "0", &err), SL_EUSAGE);
+    sl_error_clear(&err);
+    CHECK_INT(log_topic_config_set(&tc, "segment.bytes", "4294967296", &err), SL_EUSAGE);
+    sl_error_clear(&err);
+    CHECK_INT(log_topic_config_set(&tc, "segment.ms", "", &err), SL_EUSAGE);
+    sl_error_clear(&err);
+    CHECK_INT(tc.retention_ms, LOG_INHERIT);
+    CHECK_INT(tc.segment_bytes, LOG_INHERIT);
+    /* Given directly, an out-of-range setting fails the create and leaves nothing. */
+    tc.segment_ms = 0;
+    CHECK_INT(log_store_topic_create(store, "t", 1, &tc, NULL, &err), SL_EUSAGE);
+    CHECK(strstr(err.msg, "segment.ms") != NULL);
+    sl_error_clear(&err);
+    CHECK(log_store_topic(store, "t") == NULL);
+    CHECK_INT(fx_file_size(fx_path(dir, "t", 0, 0, ".log")), -1);
+    /* A topic.conf with a setting it cannot read is corrupt, not ignored. */
+    CHECK_INT(log_store_topic_create(store, "t", 1, NULL, NULL, &err), SL_OK);
+    log_store_close(store);
+    char path[512];
+    snprintf(path, sizeof path, "%s/topics/t/topic.conf", dir);
+    FILE *f = fopen(path, "a");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("retention.ms=soon\n", f);
+        fclose(f);
+    }
+    CHECK(log_store_open(dir, &cfg, &err) == NULL);
+    CHECK_INT(err.code, SL_ECORRUPT);
+    CHECK(strstr(err.msg, "retention.ms") != NULL);
+    fx_rmdir(dir);
+}
+
 static void test_log_topics_create_delete_list_persist(void)
 {
     const char *dir = fx_tmpdir();
     struct log_config cfg = fx_config();
     struct log_store *store = open_store(dir, &cfg);
     struct sl_error err = {0};
-    CHECK_INT(log_store_topic_create(store, "zeta", 2, NULL, &err), SL_OK);
-    CHECK_INT(log_store_topic_create(store, "alpha", 1, NULL, &err), SL_OK);
-    CHECK_INT(log_store_topic_create(store, "mid.dle_x-1", 5, NULL, &err), SL_OK);
-    CHECK_INT(log_store_topic_create(store, ".hidden", 1, NULL, &err), SL_OK);
+    CHECK_INT(log_store_topic_create(store, "zeta", 2, NULL, NULL, &err), SL_OK);
+    CHECK_INT(log_store_topic_create(store, "alpha", 1, NULL, NULL, &err), SL_OK);
+    CHECK_INT(log_store_topic_create(store, "mid.dle_x-1", 5, NULL, NULL, &err), SL_OK);
+    CHECK_INT(log_store_topic_create(store, ".hidden", 1, NULL, NULL, &err), SL_OK);
     CHECK_INT(log_store_topic_delete(store, ".hidden", &err), SL_OK);
-    CHECK_INT(log_store_topic_create(store, "__consumer_offsets", 1, NULL, &err), SL_OK);
-    CHECK_INT(log_store_topic_create(store, "alpha", 3, NULL, &err), SL_EEXIST);
+    CHECK_INT(log_store_topic_create(store, "__consumer_offsets", 1, NULL, NULL, &err), SL_OK);
+    CHECK_INT(log_store_topic_create(store, "alpha", 3, NULL, NULL, &err), SL_EEXIST);
     CHECK(strstr(err.msg, "'alpha' already exists") != NULL);
     sl_error_clear(&err);
-    CHECK_INT(log_store_topic_create(store, "bad/name", 1, NULL, &err), SL_EUSAGE);
+    CHECK_INT(log_store_topic_create(store, "bad/name", 1, NULL, NULL, &err), SL_EUSAGE);
     sl_error_clear(&err);
-    CHECK_INT(log_store_topic_create(store, "..", 1, NULL, &err), SL_EUSAGE);
+    CHECK_INT(log_store_topic_create(store, "..", 1, NULL, NULL, &err), SL_EUSAGE);
     sl_error_clear(&err);
-    CHECK_INT(log_store_topic_create(store, "zero", 0, NULL, &err), SL_EUSAGE);
+    CHECK_INT(log_store_topic_create(store, "zero", 0, NULL, NULL, &err), SL_EUSAGE);
     sl_error_clear(&err);
     fx_append(log_store_partition(store, "zeta", 1), KAFKA_CODEC_NONE, 3, 0, 0, 0);
     CHECK_INT(log_store_topic_count(store), 4);
@@ -735,7 +841,7 @@ static void test_log_topics_create_delete_list_persist(void)
     CHECK_INT(log_store_topic_count(store), 3);
     CHECK(log_store_topic(store, "zeta") == NULL);
     /* Re-creating a deleted topic starts from offset 0. */
-    CHECK_INT(log_store_topic_create(store, "zeta", 1, NULL, &err), SL_OK);
+    CHECK_INT(log_store_topic_create(store, "zeta", 1, NULL, NULL, &err), SL_OK);
     CHECK_INT(log_partition_end_offset(log_store_partition(store, "zeta", 0)), 0);
     log_store_close(store);
     fx_rmdir(dir);
@@ -912,6 +1018,8 @@ int main(void)
     RUN(test_log_retention_by_size_deletes_oldest_segments);
     RUN(test_log_retention_by_age_deletes_expired_segments);
     RUN(test_log_segment_rolls_by_age);
+    RUN(test_log_topic_settings_override_the_store_and_persist);
+    RUN(test_log_topic_settings_refuse_bad_values);
     RUN(test_log_topics_create_delete_list_persist);
     RUN(test_log_store_locked_against_second_open);
     RUN(test_log_append_rejects_partial_extra_and_oversize);
