@@ -267,6 +267,7 @@ static int describe_configs(struct kclient_admin *admin, const char *topic, int 
                            rd_kafka_ConfigEntry_name(entries[i]), value ? value : "");
     }
     info->configs = (char *)sl_buf_detach(&text, NULL);
+    sl_buf_release(&text); /* detach leaves it initialised */
     if (ev)
         rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(queue);
