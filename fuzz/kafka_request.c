@@ -45,6 +45,7 @@ ROUND_TRIP(ApiVersionsRequest)
 ROUND_TRIP(CreateTopicsRequest)
 ROUND_TRIP(DeleteTopicsRequest)
 ROUND_TRIP(DescribeConfigsRequest)
+ROUND_TRIP(AlterConfigsRequest)
 ROUND_TRIP(FindCoordinatorRequest)
 ROUND_TRIP(JoinGroupRequest)
 ROUND_TRIP(SyncGroupRequest)
@@ -70,6 +71,7 @@ static const struct {
     {KAFKA_API_DELETE_TOPICS, kafka_DeleteTopicsRequest_max_version, rt_DeleteTopicsRequest},
     {KAFKA_API_DESCRIBE_CONFIGS, kafka_DescribeConfigsRequest_max_version,
      rt_DescribeConfigsRequest},
+    {KAFKA_API_ALTER_CONFIGS, kafka_AlterConfigsRequest_max_version, rt_AlterConfigsRequest},
     {KAFKA_API_FIND_COORDINATOR, kafka_FindCoordinatorRequest_max_version,
      rt_FindCoordinatorRequest},
     {KAFKA_API_JOIN_GROUP, kafka_JoinGroupRequest_max_version, rt_JoinGroupRequest},

@@ -160,6 +160,7 @@ broker_handler_fn broker_handle_ListOffsets;
 broker_handler_fn broker_handle_CreateTopics;
 broker_handler_fn broker_handle_DeleteTopics;
 broker_handler_fn broker_handle_DescribeConfigs;
+broker_handler_fn broker_handle_AlterConfigs;
 broker_handler_fn broker_handle_FindCoordinator;
 broker_handler_fn broker_handle_JoinGroup;
 broker_handler_fn broker_handle_SyncGroup;
@@ -235,6 +236,16 @@ struct log_topic *broker_topic(struct broker *b, struct sl_slice name, bool crea
 
 /* A NUL-terminated copy of a slice in the connection's arena. */
 char *broker_cstr(struct broker_conn *conn, struct sl_slice s);
+
+/*
+ * One topic config, as CreateTopics and AlterConfigs take it
+ * (handle_CreateTopics.c): one of the log's settings goes into *tc (a null
+ * value: the store's); any other must be one sluice accepts as harmless or as
+ * its one policy. Returns NULL, or why it is refused (static or in the
+ * connection's arena) for an INVALID_CONFIG answer.
+ */
+const char *broker_topic_config_take(struct broker_conn *conn, struct sl_slice name,
+                                     struct sl_slice value, struct log_topic_config *tc);
 
 
 /* ---- Group coordinator and producer state (coordinator.c, producer_state.c) */

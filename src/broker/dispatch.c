@@ -11,7 +11,8 @@
  *   - Fetch 4-11: v11 makes kafka-python infer broker 2.3.0 (§2.3) and so use
  *     magic-2 batches; 4 is the oldest version with batch v2 semantics.
  *   - ListOffsets 0-3, Metadata 0-7, CreateTopics 0-4, DeleteTopics 0-3,
- *     DescribeConfigs 0-2: the highest non-flexible versions our clients use.
+ *     DescribeConfigs 0-2, AlterConfigs 0-1: the highest non-flexible versions
+ *     our clients use.
  *   - ApiVersions 0-3; v4+ get the v0-format UNSUPPORTED_VERSION answer.
  * Unknown keys and unsupported versions of other APIs cannot be answered in a
  * format the client expects, so the connection is closed (as Kafka does).
@@ -28,6 +29,7 @@ const struct broker_api broker_apis[] = {
     { KAFKA_API_CREATE_TOPICS, 0, 4, broker_handle_CreateTopics },
     { KAFKA_API_DELETE_TOPICS, 0, 3, broker_handle_DeleteTopics },
     { KAFKA_API_DESCRIBE_CONFIGS, 0, 2, broker_handle_DescribeConfigs },
+    { KAFKA_API_ALTER_CONFIGS, 0, 1, broker_handle_AlterConfigs },
     /* Consumer groups: min 0 everywhere or rdk 2.0.2 disables them (§3.2). */
     { KAFKA_API_OFFSET_COMMIT, 0, 7, broker_handle_OffsetCommit },
     { KAFKA_API_OFFSET_FETCH, 0, 5, broker_handle_OffsetFetch },

@@ -36,41 +36,37 @@ static const char *const accepted_configs[] = {
     NULL,
 };
 
-static const char *check_config(const struct kafka_CreateableTopicConfig *c)
+static const char *check_config(struct sl_slice name, struct sl_slice value)
 {
     for (const char *const *k = accepted_configs; *k; k++) {
-        if (!sl_slice_eq_str(c->name, *k))
+        if (!sl_slice_eq_str(name, *k))
             continue;
-        if (strcmp(*k, "cleanup.policy") == 0 && c->value.p && !sl_slice_eq_str(c->value, "delete"))
+        if (strcmp(*k, "cleanup.policy") == 0 && value.p && !sl_slice_eq_str(value, "delete"))
             return "only cleanup.policy=delete is supported";
-        if (strcmp(*k, "message.timestamp.type") == 0 && c->value.p &&
-            !sl_slice_eq_str(c->value, "CreateTime"))
+        if (strcmp(*k, "message.timestamp.type") == 0 && value.p &&
+            !sl_slice_eq_str(value, "CreateTime"))
             return "only message.timestamp.type=CreateTime is supported";
-        if (strcmp(*k, "compression.type") == 0 && c->value.p &&
-            !sl_slice_eq_str(c->value, "producer"))
+        if (strcmp(*k, "compression.type") == 0 && value.p && !sl_slice_eq_str(value, "producer"))
             return "only compression.type=producer is supported (batches are kept as sent)";
         return NULL;
     }
     return "unknown topic config";
 }
 
-/* One config of a new topic: into *tc when it is one of the log's settings,
- * else checked against the accepted list. Returns NULL or why it is refused
- * (in the arena). */
-static const char *take_config(struct broker_conn *conn, const struct kafka_CreateableTopicConfig *c,
-                               struct log_topic_config *tc)
+const char *broker_topic_config_take(struct broker_conn *conn, struct sl_slice name,
+                                     struct sl_slice value, struct log_topic_config *tc)
 {
-    char *name = broker_cstr(conn, c->name);
-    char *value = c->value.p ? broker_cstr(conn, c->value) : NULL;
-    if (strlen(name) != c->name.len || (value && strlen(value) != c->value.len))
+    char *cname = broker_cstr(conn, name);
+    char *cvalue = value.p ? broker_cstr(conn, value) : NULL;
+    if (strlen(cname) != name.len || (cvalue && strlen(cvalue) != value.len))
         return "config names and values cannot hold NUL bytes";
     struct sl_error err = {0};
-    int rc = log_topic_config_set(tc, name, value, &err);
+    int rc = log_topic_config_set(tc, cname, cvalue, &err);
     if (rc == SL_OK)
         return NULL;
     if (rc != SL_ENOTFOUND)
         return sl_arena_strndup(&conn->arena, err.msg, strlen(err.msg));
-    return check_config(c);
+    return check_config(name, value);
 }
 
 int broker_handle_CreateTopics(struct broker_conn *conn, const struct broker_req *req,
@@ -98,7 +94,8 @@ int broker_handle_CreateTopics(struct broker_conn *conn, const struct broker_req
         struct log_topic_config tc;
         log_topic_config_inherit(&tc);
         for (int32_t k = 0; k < t->nconfigs && !msg; k++)
-            if ((msg = take_config(conn, &t->configs[k], &tc)))
+            if ((msg = broker_topic_config_take(conn, t->configs[k].name, t->configs[k].value,
+                                                &tc)))
                 tr->error_code = KAFKA_INVALID_CONFIG;
         if (msg) {
             /* error_code set by the config check */

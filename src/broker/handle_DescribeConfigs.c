@@ -4,10 +4,10 @@
  * A topic's configs are the settings its log follows: the ones it was
  * created with (source TOPIC_CONFIG = 1, not default) and the store's for
  * the rest (source DEFAULT_CONFIG = 5), plus the fixed policies sluice
- * implements (cleanup.policy=delete, CreateTime timestamps). All are read-only
- * (there is no AlterConfigs). A broker resource (type 4) reports the store's.
- * Unknown topics get UNKNOWN_TOPIC_OR_PARTITION, other resource types
- * INVALID_REQUEST.
+ * implements (cleanup.policy=delete, CreateTime timestamps). A topic's log
+ * settings are writable (AlterConfigs), the rest read-only. A broker resource
+ * (type 4) reports the store's, all read-only (they are its flags). Unknown
+ * topics get UNKNOWN_TOPIC_OR_PARTITION, other resource types INVALID_REQUEST.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -56,20 +56,24 @@ int broker_handle_DescribeConfigs(struct broker_conn *conn, const struct broker_
             rr->error_message = sl_slice_str("unsupported resource type");
             continue;
         }
+        bool topic = r->resource_type == RESOURCE_TOPIC;
         const struct {
             const char *name;
             int64_t value; /* INT64_MIN: use text */
             const char *text;
-            bool own;      /* set for this topic at its creation */
+            bool own;      /* the topic's own setting */
+            bool writable; /* by AlterConfigs */
         } all[] = {
-            {"cleanup.policy", INT64_MIN, "delete", false},
-            {"message.timestamp.type", INT64_MIN, "CreateTime", false},
-            {"segment.bytes", lc->segment_bytes, NULL, own.segment_bytes != LOG_INHERIT},
-            {"segment.ms", lc->segment_ms, NULL, own.segment_ms != LOG_INHERIT},
-            {"retention.bytes", lc->retention_bytes, NULL, own.retention_bytes != LOG_INHERIT},
-            {"retention.ms", lc->retention_ms, NULL, own.retention_ms != LOG_INHERIT},
-            {"max.message.bytes", lc->max_batch_bytes, NULL, own.max_batch_bytes != LOG_INHERIT},
-            {"index.interval.bytes", lc->index_interval_bytes, NULL, false},
+            {"cleanup.policy", INT64_MIN, "delete", false, false},
+            {"message.timestamp.type", INT64_MIN, "CreateTime", false, false},
+            {"segment.bytes", lc->segment_bytes, NULL, own.segment_bytes != LOG_INHERIT, topic},
+            {"segment.ms", lc->segment_ms, NULL, own.segment_ms != LOG_INHERIT, topic},
+            {"retention.bytes", lc->retention_bytes, NULL, own.retention_bytes != LOG_INHERIT,
+             topic},
+            {"retention.ms", lc->retention_ms, NULL, own.retention_ms != LOG_INHERIT, topic},
+            {"max.message.bytes", lc->max_batch_bytes, NULL, own.max_batch_bytes != LOG_INHERIT,
+             topic},
+            {"index.interval.bytes", lc->index_interval_bytes, NULL, false, false},
         };
         const int32_t nall = (int32_t)(sizeof all / sizeof all[0]);
         rr->configs = sl_arena_alloc(&conn->arena, (size_t)nall * sizeof *rr->configs);
@@ -88,7 +92,7 @@ int broker_handle_DescribeConfigs(struct broker_conn *conn, const struct broker_
             rr->configs[rr->nconfigs++] = (struct kafka_DescribeConfigsResourceResult){
                 .name = sl_slice_str(all[k].name),
                 .value = sl_slice_str(text),
-                .read_only = true,
+                .read_only = !all[k].writable,
                 .is_default = !all[k].own,
                 .config_source = all[k].own ? SOURCE_TOPIC : SOURCE_DEFAULT,
             };

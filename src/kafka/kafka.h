@@ -7,7 +7,7 @@
  * request and the response of every API sluice serves:
  *
  *   ApiVersions 0-3, Metadata 0-7, Produce 0-7, Fetch 0-11, ListOffsets 0-3,
- *   CreateTopics 0-4, DeleteTopics 0-3, DescribeConfigs 0-2.
+ *   CreateTopics 0-4, DeleteTopics 0-3, DescribeConfigs 0-2, AlterConfigs 0-1.
  *
  * Field names are the spec's (design/kafka-protocol.md §4, the Apache Kafka
  * message JSON files), so grep works against the spec. Record batches inside
@@ -69,6 +69,7 @@ enum kafka_api_key {
     KAFKA_API_DELETE_TOPICS = 20,
     KAFKA_API_INIT_PRODUCER_ID = 22,
     KAFKA_API_DESCRIBE_CONFIGS = 32,
+    KAFKA_API_ALTER_CONFIGS = 33,
 };
 
 /* Kafka ErrorCode values sluice answers with (protocol data, not sl_err). */
@@ -536,6 +537,39 @@ struct kafka_DescribeConfigsResponse {
     int32_t nresults;
 };
 
+/* ---- AlterConfigs (33) --------------------------------------------------- */
+
+struct kafka_AlterableConfig {
+    struct sl_slice name;
+    struct sl_slice value; /* nullable */
+};
+
+struct kafka_AlterConfigsResource {
+    int8_t resource_type; /* 2 topic, 4 broker */
+    struct sl_slice resource_name;
+    struct kafka_AlterableConfig *configs;
+    int32_t nconfigs;
+};
+
+struct kafka_AlterConfigsRequest {
+    struct kafka_AlterConfigsResource *resources;
+    int32_t nresources;
+    bool validate_only;
+};
+
+struct kafka_AlterConfigsResourceResponse {
+    int16_t error_code;
+    struct sl_slice error_message; /* nullable */
+    int8_t resource_type;
+    struct sl_slice resource_name;
+};
+
+struct kafka_AlterConfigsResponse {
+    int32_t throttle_time_ms;
+    struct kafka_AlterConfigsResourceResponse *responses;
+    int32_t nresponses;
+};
+
 /* ---- Decoders and encoders ----------------------------------------------- */
 
 /*
@@ -573,6 +607,8 @@ KAFKA_DECLARE_CODEC(DeleteTopicsRequest, 3);
 KAFKA_DECLARE_CODEC(DeleteTopicsResponse, 3);
 KAFKA_DECLARE_CODEC(DescribeConfigsRequest, 2);
 KAFKA_DECLARE_CODEC(DescribeConfigsResponse, 2);
+KAFKA_DECLARE_CODEC(AlterConfigsRequest, 1);
+KAFKA_DECLARE_CODEC(AlterConfigsResponse, 1);
 
 /*
  * A Fetch response whose records may come from files: as

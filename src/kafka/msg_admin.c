@@ -1,6 +1,6 @@
 /*
  * msg_admin.c: the codecs of the cluster-level APIs: ApiVersions, Metadata,
- * CreateTopics, DeleteTopics and DescribeConfigs. Each message is one M_io()
+ * CreateTopics, DeleteTopics, DescribeConfigs and AlterConfigs. Each message is one M_io()
  * visitor (kafka_int.h); field order and version gates follow the Kafka
  * message JSON files (design/kafka-protocol.md §4).
  */
@@ -258,3 +258,42 @@ static void DescribeConfigsResponse_io(struct kafka_io *io, struct kafka_Describ
 
 KAFKA_DEFINE_CODEC(DescribeConfigsRequest, 4)
 KAFKA_DEFINE_CODEC(DescribeConfigsResponse, 4)
+
+/* ---- AlterConfigs (33): v0-1 (1 is 0), flexible from 2 ------------------- */
+
+static void AlterConfigsRequest_io(struct kafka_io *io, struct kafka_AlterConfigsRequest *m)
+{
+    int32_t n = KIO_ARRAY(io, m->resources, m->nresources, 7);
+    for (int32_t i = 0; i < n; i++) {
+        struct kafka_AlterConfigsResource *r = &m->resources[i];
+        kio_i8(io, &r->resource_type);
+        kio_string(io, &r->resource_name);
+        int32_t k = KIO_ARRAY(io, r->configs, r->nconfigs, 4);
+        for (int32_t j = 0; j < k; j++) {
+            kio_string(io, &r->configs[j].name);
+            kio_string(io, &r->configs[j].value);
+            kio_tags(io);
+        }
+        kio_tags(io);
+    }
+    kio_bool(io, &m->validate_only);
+    kio_tags(io);
+}
+
+static void AlterConfigsResponse_io(struct kafka_io *io, struct kafka_AlterConfigsResponse *m)
+{
+    kio_i32(io, &m->throttle_time_ms);
+    int32_t n = KIO_ARRAY(io, m->responses, m->nresponses, 7);
+    for (int32_t i = 0; i < n; i++) {
+        struct kafka_AlterConfigsResourceResponse *r = &m->responses[i];
+        kio_i16(io, &r->error_code);
+        kio_string(io, &r->error_message);
+        kio_i8(io, &r->resource_type);
+        kio_string(io, &r->resource_name);
+        kio_tags(io);
+    }
+    kio_tags(io);
+}
+
+KAFKA_DEFINE_CODEC(AlterConfigsRequest, 2)
+KAFKA_DEFINE_CODEC(AlterConfigsResponse, 2)

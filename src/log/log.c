@@ -27,8 +27,9 @@
  *   <data>/.lock                       flock()ed while a store is open
  *   <data>/topics/<topic>/topic.conf   "format=1\npartitions=N\n" and a line
  *                                      "NAME=V" per topic setting (Kafka's
- *                                      names); written once, fsynced, before
- *                                      the rename below
+ *                                      names); fsynced before the rename
+ *                                      below; log_topic_reconfigure replaces
+ *                                      it through topic.conf.new
  *   <data>/topics/<topic>/<p>/<base %020>.log, .index, .timeindex
  *   <data>/tmp/<topic>/                a topic being created (removed on open)
  *   <data>/trash/<topic>.<n>/          a topic being deleted (removed on open)
@@ -400,6 +401,30 @@ static int32_t read_topic_conf(const char *path, struct log_topic_config *tc, st
     return (int32_t)parts;
 }
 
+#define TOPIC_CONF_MAX (64 + NTOPIC_SETTINGS * 48)
+
+/* topic.conf's text, as read_topic_conf() reads it: the partition count and
+ * the settings of `tc` (NULL: none) that are not LOG_INHERIT, by Kafka's
+ * names. SL_EUSAGE, naming it, for a setting out of range. */
+static int topic_conf_text(int32_t partitions, const struct log_topic_config *tc,
+                           char text[TOPIC_CONF_MAX], struct sl_error *err)
+{
+    struct log_topic_config check;
+    int len = snprintf(text, TOPIC_CONF_MAX, "format=1\npartitions=%d\n", partitions);
+    for (size_t i = 0; tc && i < NTOPIC_SETTINGS; i++) {
+        int64_t v = *topic_setting((struct log_topic_config *)tc, i);
+        if (v == LOG_INHERIT)
+            continue;
+        char num[24];
+        snprintf(num, sizeof num, "%" PRId64, v);
+        if (log_topic_config_set(&check, topic_settings[i].name, num, err) != SL_OK)
+            return SL_EUSAGE;
+        len += snprintf(text + len, TOPIC_CONF_MAX - (size_t)len, "%s=%s\n",
+                        topic_settings[i].name, num);
+    }
+    return SL_OK;
+}
+
 /* Load topic `name` from <data>/topics/<name>, recovering its partitions. */
 static struct log_topic *topic_load(struct log_store *store, const char *name, struct sl_error *err)
 {
@@ -411,6 +436,9 @@ static struct log_topic *topic_load(struct log_store *store, const char *name, s
     free(topics_dir);
     char *conf = path_join(topic->dir, "topic.conf");
     int32_t n = read_topic_conf(conf, &topic->over, err);
+    free(conf);
+    conf = path_join(topic->dir, "topic.conf.new"); /* a reconfigure cut short */
+    unlink(conf);
     free(conf);
     if (n < 0)
         goto fail;
@@ -639,22 +667,9 @@ int log_store_topic_create(struct log_store *store, const char *name, int32_t pa
                        name);
     if (log_store_topic(store, name))
         return sl_fail(err, SL_EEXIST, "topic '%s' already exists", name);
-    /* topic.conf: its settings by Kafka's names, as read_topic_conf() reads them. */
-    struct log_topic_config own;
-    log_topic_config_inherit(&own);
-    char text[64 + NTOPIC_SETTINGS * 48];
-    int len = snprintf(text, sizeof text, "format=1\npartitions=%d\n", partitions);
-    for (size_t i = 0; tc && i < NTOPIC_SETTINGS; i++) {
-        int64_t v = *topic_setting((struct log_topic_config *)tc, i);
-        if (v == LOG_INHERIT)
-            continue;
-        char num[24];
-        snprintf(num, sizeof num, "%" PRId64, v);
-        if (log_topic_config_set(&own, topic_settings[i].name, num, err) != SL_OK)
-            return SL_EUSAGE;
-        len += snprintf(text + len, sizeof text - (size_t)len, "%s=%s\n", topic_settings[i].name,
-                        num);
-    }
+    char text[TOPIC_CONF_MAX];
+    if (topic_conf_text(partitions, tc, text, err) != SL_OK)
+        return SL_EUSAGE;
 
     char *tmp = path_join(store->dir, "tmp"), *topics = path_join(store->dir, "topics");
     char *stage = path_join(tmp, name), *final = path_join(topics, name);
@@ -781,6 +796,32 @@ const struct log_config *log_topic_config(const struct log_topic *topic)
 const struct log_topic_config *log_topic_overrides(const struct log_topic *topic)
 {
     return &topic->over;
+}
+
+int log_topic_reconfigure(struct log_topic *topic, const struct log_topic_config *tc,
+                          struct sl_error *err)
+{
+    char text[TOPIC_CONF_MAX];
+    if (topic_conf_text(topic->nparts, tc, text, err) != SL_OK)
+        return SL_EUSAGE;
+    /* Beside the old file, then renamed over it: a crash leaves one or the other. */
+    char *conf = path_join(topic->dir, "topic.conf"), *next = path_join(topic->dir, "topic.conf.new");
+    int rc = write_file_sync(next, text, err);
+    if (rc == SL_OK && rename(next, conf) < 0)
+        rc = sl_fail_errno(err, SL_EIO, "cannot replace '%s'", conf);
+    if (rc == SL_OK)
+        rc = log_fsync_dir(topic->dir, err);
+    if (rc != SL_OK) {
+        unlink(next);
+    } else {
+        topic->over = *tc;
+        topic->cfg = topic->store->cfg;
+        topic_config_apply(&topic->cfg, &topic->over);
+        sl_info("topic '%s' reconfigured", topic->name);
+    }
+    free(conf);
+    free(next);
+    return rc;
 }
 
 struct log_partition *log_topic_partition(const struct log_topic *topic, int32_t index)

@@ -251,8 +251,17 @@ int32_t log_topic_partitions(const struct log_topic *topic);
 /* The settings its partitions follow: the store's, with the topic's own
  * applied (borrowed). */
 const struct log_config *log_topic_config(const struct log_topic *topic);
-/* The topic's own settings, as created (borrowed). */
+/* The topic's own settings (borrowed). */
 const struct log_topic_config *log_topic_overrides(const struct log_topic *topic);
+/*
+ * Replace the topic's own settings with `tc` (copied; what it leaves
+ * LOG_INHERIT goes back to the store's), durably: topic.conf is rewritten
+ * beside the old one, fsynced and renamed over it. Partitions follow the new
+ * settings from their next append or retention pass. Returns SL_OK, SL_EUSAGE
+ * for a setting out of range (nothing changed) or SL_EIO (nothing changed).
+ */
+int log_topic_reconfigure(struct log_topic *topic, const struct log_topic_config *tc,
+                          struct sl_error *err);
 /* Partition `index` of the topic, or NULL when out of range. Borrowed. */
 struct log_partition *log_topic_partition(const struct log_topic *topic, int32_t index);
 

@@ -25,7 +25,7 @@ RDKAFKA_API_VERSIONS_V3 = bytes.fromhex(
 
 # What the protocol layer serves (consumer groups and InitProducerId add more rows).
 ADVERTISED = {0: (0, 7), 1: (4, 11), 2: (0, 3), 3: (0, 7), 18: (0, 3), 19: (0, 4),
-              20: (0, 3), 32: (0, 2)}
+              20: (0, 3), 32: (0, 2), 33: (0, 1)}
 NOT_SERVED = {17, 21, 23, 24, 25, 26, 28}  # SASL, DeleteRecords, transactions
 
 
@@ -36,7 +36,7 @@ def check_advertised(apis):
     # Every advertised range stays below the API's first flexible version
     # (design §1.5): only ApiVersions v3 is flexible.
     first_flexible = {0: 9, 1: 12, 2: 6, 3: 9, 8: 8, 9: 6, 10: 3, 11: 6, 12: 4, 13: 4,
-                      14: 4, 15: 5, 16: 3, 19: 5, 20: 4, 22: 2, 32: 4}
+                      14: 4, 15: 5, 16: 3, 19: 5, 20: 4, 22: 2, 32: 4, 33: 2}
     for key, (lo, hi) in apis.items():
         assert lo <= hi
         if key != 18:
@@ -601,6 +601,61 @@ def test_topic_configs_given_at_creation_rule_that_topic_and_survive_a_restart(b
         assert (e.value, e.is_default) == (str(7 * 24 * 3600 * 1000), True)
         broker.stop()
         broker.start()
+
+
+def test_alter_configs_replaces_a_topics_own_configs_durably(broker):
+    from confluent_kafka.admin import AdminClient, NewTopic, ConfigResource
+    from confluent_kafka import KafkaException, Producer
+    from kafka.admin import KafkaAdminClient, ConfigResource as KPResource, ConfigResourceType
+    admin = AdminClient({"bootstrap.servers": broker.addr})
+    admin.create_topics([NewTopic("t", 1, 1, config={"retention.ms": "-1",
+                                                     "max.message.bytes": "2000"})])["t"].result(30)
+
+    def own():
+        res = admin.describe_configs([ConfigResource("topic", "t")])
+        entries = list(res.values())[0].result(timeout=30)
+        return {k: e.value for k, e in entries.items() if not e.is_default}
+
+    def alter(config, validate_only=False, kind="topic", name="t"):
+        res = admin.alter_configs([ConfigResource(kind, name, set_config=config)],
+                                  validate_only=validate_only)
+        return list(res.values())[0].result(timeout=30)
+
+    # The whole set is replaced: max.message.bytes goes back to the broker's.
+    alter({"retention.ms": "3600000", "segment.ms": "60000"})
+    assert own() == {"retention.ms": "3600000", "segment.ms": "60000"}
+    reports = []
+    p = Producer({"bootstrap.servers": broker.addr, "linger.ms": 0})
+    p.produce("t", b"x" * 3000, on_delivery=lambda err, msg: reports.append(err))
+    p.flush(30)
+    assert reports == [None]
+    # Refused or only validated: nothing changes.
+    for config, kind, name, code in [({"retention.ms": "soon"}, "topic", "t", "INVALID_CONFIG"),
+                                     ({"cleanup.policy": "compact"}, "topic", "t",
+                                      "INVALID_CONFIG"),
+                                     ({"retention.ms": "1"}, "topic", "ghost",
+                                      "UNKNOWN_TOPIC_OR_PART"),
+                                     ({"log.retention.ms": "1"}, "broker", "0",
+                                      "INVALID_REQUEST")]:
+        with pytest.raises(KafkaException) as exc:
+            alter(config, kind=kind, name=name)
+        assert code in str(exc.value), exc.value
+    alter({"retention.ms": "5"}, validate_only=True)
+    with pytest.raises(KafkaException) as exc:
+        alter({"retention.ms": "soon"}, validate_only=True)
+    assert "INVALID_CONFIG" in str(exc.value)
+    assert own() == {"retention.ms": "3600000", "segment.ms": "60000"}
+
+    # kafka-python's AlterConfigs (v0) too, and the result survives a restart.
+    kp = KafkaAdminClient(bootstrap_servers=broker.addr)
+    resp = kp.alter_configs([KPResource(ConfigResourceType.TOPIC, "t",
+                                        configs={"retention.bytes": "1000000"})])
+    kp.close()
+    assert [r[0] for r in resp.resources] == [0], resp
+    assert own() == {"retention.bytes": "1000000"}
+    broker.stop()
+    broker.start()
+    assert own() == {"retention.bytes": "1000000"}
 
 
 def test_sigint_also_stops_cleanly_and_usage_errors_exit_2(tmp_path):

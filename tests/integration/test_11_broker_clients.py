@@ -243,6 +243,11 @@ def test_kafkajs_producer_and_admin_offsets(broker):
     assert vals == [f"k{i % 3}=kjs-{i}" for i in range(25)]
 
 
+def test_kafkajs_admin_creates_and_alters_topic_configs(broker):
+    out = node("configs", broker.addr, "kjs-conf").stdout
+    assert json.loads(out) == {"retention.ms": "3600000", "segment.ms": "60000"}
+
+
 def test_kafkajs_gzip_producer(broker):
     node("produce", broker.addr, "kjs-gz", "40", "gzip")
     vals = kcat_consume(broker, "kjs-gz").stdout.splitlines()

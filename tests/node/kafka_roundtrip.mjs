@@ -8,9 +8,17 @@
 //   node kafka_roundtrip.mjs consume BROKER TOPIC COUNT GROUP
 //       a group consumer from the beginning; print the first COUNT values as
 //       one JSON array line, then disconnect
+//   node kafka_roundtrip.mjs configs BROKER TOPIC
+//       create TOPIC with retention.ms=-1, alter its configs to
+//       retention.ms=3600000 and segment.ms=60000 (admin), then print the
+//       topic's non-default configs, as describeConfigs reports them, as one
+//       JSON object line
 //
 // Exits 0 on success, 1 with the error on stderr.
-import { Kafka, CompressionTypes, logLevel } from 'kafkajs';
+import kafkajs from 'kafkajs';
+
+// kafkajs is CommonJS: ConfigResourceTypes is not a named export.
+const { Kafka, CompressionTypes, ConfigResourceTypes, logLevel } = kafkajs;
 
 const [mode, broker, topic, countArg, extra] = process.argv.slice(2);
 const count = Number(countArg);
@@ -61,8 +69,31 @@ async function consume() {
   console.log(JSON.stringify(values.slice(0, count)));
 }
 
+async function configs() {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
+  });
+  await admin.alterConfigs({
+    resources: [{
+      type: ConfigResourceTypes.TOPIC,
+      name: topic,
+      configEntries: [{ name: 'retention.ms', value: '3600000' }, { name: 'segment.ms', value: '60000' }],
+    }],
+  });
+  const { resources } = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+  });
+  await admin.disconnect();
+  const own = {};
+  for (const e of resources[0].configEntries) if (!e.isDefault) own[e.configName] = e.configValue;
+  console.log(JSON.stringify(own));
+}
+
 try {
   if (mode === 'produce') await produce();
+  else if (mode === 'configs') await configs();
   else if (mode === 'consume') await consume();
   else throw new Error(`unknown mode ${mode}`);
   process.exit(0);

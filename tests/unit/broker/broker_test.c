@@ -30,6 +30,7 @@ static void test_dispatch_table_advertises_only_decodable_versions(void)
         {KAFKA_API_CREATE_TOPICS, kafka_CreateTopicsRequest_max_version},
         {KAFKA_API_DELETE_TOPICS, kafka_DeleteTopicsRequest_max_version},
         {KAFKA_API_DESCRIBE_CONFIGS, kafka_DescribeConfigsRequest_max_version},
+        {KAFKA_API_ALTER_CONFIGS, kafka_AlterConfigsRequest_max_version},
     };
     for (size_t i = 0; i < broker_napis; i++) {
         const struct broker_api *api = &broker_apis[i];

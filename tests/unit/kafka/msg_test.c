@@ -277,6 +277,40 @@ static void test_describe_configs_round_trip_v0_to_v2(void)
     }
 }
 
+static void test_alter_configs_round_trip_and_wire_layout(void)
+{
+    struct kafka_AlterableConfig cfg[] = {{S("retention.ms"), S("-1")}, {S("segment.ms"), NUL}};
+    struct kafka_AlterConfigsResource res[] = {{2, S("t"), cfg, 2}};
+    struct kafka_AlterConfigsRequest rq = {res, 1, true}, rq2;
+    struct kafka_AlterConfigsResourceResponse rr[] = {{40, S("bad"), 2, S("t")}, {0, NUL, 2, S("u")}};
+    struct kafka_AlterConfigsResponse rs = {0, rr, 2}, rs2;
+    for (int16_t v = 0; v <= 1; v++) {
+        ROUND_TRIP(AlterConfigsRequest, &rq, v, &rq2);
+        CHECK(sl_slice_eq_str(rq2.resources[0].configs[0].value, "-1"));
+        CHECK(rq2.resources[0].configs[1].value.p == NULL);
+        CHECK(rq2.validate_only);
+        ROUND_TRIP(AlterConfigsResponse, &rs, v, &rs2);
+        CHECK_INT(rs2.responses[0].error_code, 40);
+        CHECK(rs2.responses[1].error_message.p == NULL);
+    }
+    /* The request's bytes, field by field (AlterConfigsRequest.json, v0). */
+    static const uint8_t want[] = {
+        0, 0, 0, 1,                                  /* resources */
+        2, 0, 1, 't',                                /* type, name */
+        0, 0, 0, 2,                                  /* configs */
+        0, 12, 'r', 'e', 't', 'e', 'n', 't', 'i', 'o', 'n', '.', 'm', 's', 0, 2, '-', '1',
+        0, 10, 's', 'e', 'g', 'm', 'e', 'n', 't', '.', 'm', 's', 0xff, 0xff, /* null value */
+        1,                                           /* validate_only */
+    };
+    struct sl_buf b;
+    sl_buf_init(&b, 0);
+    kafka_AlterConfigsRequest_encode(&b, 0, &rq);
+    CHECK_INT(b.len, sizeof want);
+    if (b.len == sizeof want)
+        CHECK_MEM(b.data, want, sizeof want);
+    sl_buf_release(&b);
+}
+
 static void test_versions_beyond_the_codec_fail_to_decode(void)
 {
     struct kafka_FetchRequest f;
@@ -307,6 +341,7 @@ static int decode_captured(struct sl_slice frame, struct kafka_RequestHeader *hd
         struct kafka_CreateTopicsRequest ct;
         struct kafka_DeleteTopicsRequest dt;
         struct kafka_DescribeConfigsRequest dc;
+        struct kafka_AlterConfigsRequest ac;
         struct kafka_FindCoordinatorRequest fc;
         struct kafka_JoinGroupRequest jg;
         struct kafka_SyncGroupRequest sg;
@@ -335,6 +370,8 @@ static int decode_captured(struct sl_slice frame, struct kafka_RequestHeader *hd
         return kafka_DeleteTopicsRequest_decode(body, v, &arena, &m.dt, err);
     case KAFKA_API_DESCRIBE_CONFIGS:
         return kafka_DescribeConfigsRequest_decode(body, v, &arena, &m.dc, err);
+    case KAFKA_API_ALTER_CONFIGS:
+        return kafka_AlterConfigsRequest_decode(body, v, &arena, &m.ac, err);
     /* The group APIs' codec is kafka/groups.h; their frames share the corpus. */
     case KAFKA_API_FIND_COORDINATOR:
         return kafka_FindCoordinatorRequest_decode(body, v, &arena, &m.fc, err);
@@ -466,6 +503,7 @@ int main(void)
     RUN(test_list_offsets_round_trip_v0_to_v3);
     RUN(test_create_and_delete_topics_round_trip);
     RUN(test_describe_configs_round_trip_v0_to_v2);
+    RUN(test_alter_configs_round_trip_and_wire_layout);
     RUN(test_versions_beyond_the_codec_fail_to_decode);
     RUN(test_frames_captured_from_clients_all_decode);
     RUN(test_kcat_fetch_v11_fields);

@@ -743,6 +743,60 @@ static void test_log_topic_settings_override_the_store_and_persist(void)
     fx_rmdir(dir);
 }
 
+static void test_log_topic_reconfigure_replaces_the_settings_durably(void)
+{
+    const char *dir = fx_tmpdir();
+    struct log_config cfg = fx_config();
+    cfg.retention_ms = 60000;
+    struct log_store *store = open_store(dir, &cfg);
+    struct log_topic_config tc;
+    log_topic_config_inherit(&tc);
+    tc.retention_ms = -1; /* this topic keeps everything */
+    struct log_topic *topic = NULL;
+    struct sl_error err = {0};
+    CHECK_INT(log_store_topic_create(store, "t", 1, &tc, &topic, &err), SL_OK);
+    struct log_partition *part = log_topic_partition(topic, 0);
+    for (int i = 0; i < 60; i++)
+        fx_append(part, KAFKA_CODEC_NONE, 2, 1000 + i, i, 50);
+    sync_store(store);
+    CHECK_INT(log_store_retain(store, 1000000, &err), 0);
+
+    /* Out of range: refused, nothing changed. */
+    struct log_topic_config bad = tc;
+    bad.segment_bytes = 0;
+    CHECK_INT(log_topic_reconfigure(topic, &bad, &err), SL_EUSAGE);
+    CHECK(strstr(err.msg, "segment.bytes") != NULL);
+    sl_error_clear(&err);
+    CHECK_INT(log_topic_overrides(topic)->retention_ms, -1);
+    CHECK_INT(log_topic_overrides(topic)->segment_bytes, LOG_INHERIT);
+
+    /* Back to the store's retention: the old segments go at the next pass. */
+    struct log_topic_config none;
+    log_topic_config_inherit(&none);
+    CHECK_INT(log_topic_reconfigure(topic, &none, &err), SL_OK);
+    CHECK_INT(log_topic_config(topic)->retention_ms, 60000);
+    CHECK(log_store_retain(store, 1000000, &err) > 0);
+    CHECK(log_partition_start_offset(part) > 0);
+
+    /* Durable; and a replacement file a crash left behind is removed. */
+    log_store_close(store);
+    char path[512];
+    snprintf(path, sizeof path, "%s/topics/t/topic.conf.new", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("format=1\npartitions=1\nretention.ms=1\n", f);
+        fclose(f);
+    }
+    store = open_store(dir, &cfg);
+    topic = log_store_topic(store, "t");
+    CHECK_INT(log_topic_overrides(topic)->retention_ms, LOG_INHERIT);
+    CHECK_INT(log_topic_config(topic)->retention_ms, 60000);
+    CHECK_INT(fx_file_size(path), -1);
+    log_store_close(store);
+    fx_rmdir(dir);
+}
+
 static void test_log_topic_settings_refuse_bad_values(void)
 {
     const char *dir = fx_tmpdir();
@@ -766,6 +820,10 @@ static void test_log_topic_settings_refuse_bad_values(void)
     sl_error_clear(&err);
     CHECK_INT(tc.retention_ms, LOG_INHERIT);
     CHECK_INT(tc.segment_bytes, LOG_INHERIT);
+    /* A null value (Kafka's "default") means the store's. */
+    CHECK_INT(log_topic_config_set(&tc, "retention.ms", "5", &err), SL_OK);
+    CHECK_INT(log_topic_config_set(&tc, "retention.ms", NULL, &err), SL_OK);
+    CHECK_INT(tc.retention_ms, LOG_INHERIT);
     /* Given directly, an out-of-range setting fails the create and leaves nothing. */
     tc.segment_ms = 0;
     CHECK_INT(log_store_topic_create(store, "t", 1, &tc, NULL, &err), SL_EUSAGE);
@@ -1019,6 +1077,7 @@ int main(void)
     RUN(test_log_retention_by_age_deletes_expired_segments);
     RUN(test_log_segment_rolls_by_age);
     RUN(test_log_topic_settings_override_the_store_and_persist);
+    RUN(test_log_topic_reconfigure_replaces_the_settings_durably);
     RUN(test_log_topic_settings_refuse_bad_values);
     RUN(test_log_topics_create_delete_list_persist);
     RUN(test_log_store_locked_against_second_open);
