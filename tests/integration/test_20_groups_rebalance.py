@@ -64,7 +64,9 @@ def wait_assigned(consumers, total, timeout=30):
 def test_two_members_split_partitions_without_duplicates_then_one_takes_over(broker):
     from confluent_kafka import KafkaError, KafkaException
     make_topic(broker, "split", 4)
-    a, b = consumer(broker), consumer(broker)
+    # librdkafka's group log (commits, offset fetches) goes to stderr, which
+    # pytest shows only when the test fails.
+    a, b = consumer(broker, debug="cgrp"), consumer(broker, debug="cgrp")
     members = {"a": a, "b": b}
     try:
         parts = wait_assigned(members, 4)
