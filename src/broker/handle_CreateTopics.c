@@ -8,10 +8,14 @@
  * retention.ms and max.message.bytes become the topic's own settings (kept
  * by the log, reported by DescribeConfigs); a value out of range is
  * INVALID_CONFIG. Other configs are accepted only when they are harmless on
- * one node (replication, file handling) or name the one policy sluice has
- * (cleanup.policy=delete, CreateTime, compression.type=producer); anything
- * else is INVALID_CONFIG rather than silently ignored.
+ * one node (replication, file handling), name the one policy sluice has
+ * (cleanup.policy=delete, CreateTime, compression.type=producer) or ask for
+ * no more frequent an fdatasync than --flush gives (flush.ms, flush.messages);
+ * anything else is INVALID_CONFIG rather than silently ignored.
  */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -36,8 +40,30 @@ static const char *const accepted_configs[] = {
     NULL,
 };
 
-static const char *check_config(struct sl_slice name, struct sl_slice value)
+/* flush.ms and flush.messages promise an fdatasync at least that often.
+ * The log has one policy for all topics: a value it already keeps is
+ * accepted, a stricter one refused. */
+static const char *check_flush(const struct broker *b, const char *name, const char *value)
 {
+    const struct log_config *lc = log_store_config(b->store);
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || v < 0)
+        return "flush.ms and flush.messages want an integer >= 0";
+    if (lc->flush == LOG_FLUSH_ALWAYS || v == INT64_MAX) /* INT64_MAX: Kafka's default */
+        return NULL;
+    if (strcmp(name, "flush.ms") == 0 && lc->flush == LOG_FLUSH_INTERVAL &&
+        v >= lc->flush_interval_ms)
+        return NULL;
+    return "a stricter flush than the broker's --flush policy (which applies to every topic)";
+}
+
+static const char *check_config(struct broker_conn *conn, struct sl_slice name,
+                                struct sl_slice value)
+{
+    if (value.p && (sl_slice_eq_str(name, "flush.ms") || sl_slice_eq_str(name, "flush.messages")))
+        return check_flush(conn->b, broker_cstr(conn, name), broker_cstr(conn, value));
     for (const char *const *k = accepted_configs; *k; k++) {
         if (!sl_slice_eq_str(name, *k))
             continue;
@@ -66,7 +92,7 @@ const char *broker_topic_config_take(struct broker_conn *conn, struct sl_slice n
         return NULL;
     if (rc != SL_ENOTFOUND)
         return sl_arena_strndup(&conn->arena, err.msg, strlen(err.msg));
-    return check_config(name, value);
+    return check_config(conn, name, value);
 }
 
 int broker_handle_CreateTopics(struct broker_conn *conn, const struct broker_req *req,

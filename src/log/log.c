@@ -168,7 +168,7 @@ static int config_check(const struct log_config *cfg, struct sl_error *err)
     return SL_OK;
 }
 
-/* Kafka's name of each per-topic setting, its field and its lowest value. */
+/* Kafka's name of each per-topic setting, its field and its range. */
 static const struct {
     const char *name;
     size_t off;
@@ -186,6 +186,11 @@ static const struct {
 static int64_t *topic_setting(struct log_topic_config *tc, size_t i)
 {
     return (int64_t *)((char *)tc + topic_settings[i].off);
+}
+
+static int64_t topic_setting_value(const struct log_topic_config *tc, size_t i)
+{
+    return *(const int64_t *)((const char *)tc + topic_settings[i].off);
 }
 
 void log_topic_config_inherit(struct log_topic_config *tc)
@@ -412,7 +417,7 @@ static int topic_conf_text(int32_t partitions, const struct log_topic_config *tc
     struct log_topic_config check;
     int len = snprintf(text, TOPIC_CONF_MAX, "format=1\npartitions=%d\n", partitions);
     for (size_t i = 0; tc && i < NTOPIC_SETTINGS; i++) {
-        int64_t v = *topic_setting((struct log_topic_config *)tc, i);
+        int64_t v = topic_setting_value(tc, i);
         if (v == LOG_INHERIT)
             continue;
         char num[24];

@@ -566,9 +566,15 @@ def test_topic_configs_given_at_creation_rule_that_topic_and_survive_a_restart(b
     for f in admin.create_topics([NewTopic("own", 1, 1, config=own),
                                   NewTopic("plain", 1, 1)]).values():
         f.result(timeout=30)
+    # flush.ms / flush.messages: what the broker's --flush interval=1000 keeps
+    # already is accepted, a stricter promise refused.
+    kept = {"flush.ms": "1000", "flush.messages": str(2**63 - 1)}
+    admin.create_topics([NewTopic("flushed", 1, 1, config=kept)])["flushed"].result(timeout=30)
     for config, why in [({"retention.ms": "soon"}, "retention.ms wants an integer"),
                         ({"segment.bytes": "0"}, "segment.bytes wants an integer"),
-                        ({"compression.type": "gzip"}, "compression.type=producer")]:
+                        ({"compression.type": "gzip"}, "compression.type=producer"),
+                        ({"flush.ms": "100"}, "stricter flush"),
+                        ({"flush.messages": "1"}, "stricter flush")]:
         f = admin.create_topics([NewTopic("refused", 1, 1, config=config)])["refused"]
         with pytest.raises(KafkaException) as exc:
             f.result(timeout=30)
