@@ -588,6 +588,7 @@ def test_topic_configs_given_at_creation_rule_that_topic_and_survive_a_restart(b
         p.produce(topic, b"x" * 3000, on_delivery=lambda err, msg: reports.append(
             (msg.topic(), err.name() if err else None)))
         p.flush(30)
+    del p  # closed before the restarts below
     assert reports == [("own", "MSG_SIZE_TOO_LARGE"), ("plain", None)]
 
     def described():
@@ -634,6 +635,7 @@ def test_alter_configs_replaces_a_topics_own_configs_durably(broker):
     p = Producer({"bootstrap.servers": broker.addr, "linger.ms": 0})
     p.produce("t", b"x" * 3000, on_delivery=lambda err, msg: reports.append(err))
     p.flush(30)
+    del p  # closed before the restart below
     assert reports == [None]
     # Refused or only validated: nothing changes.
     for config, kind, name, code in [({"retention.ms": "soon"}, "topic", "t", "INVALID_CONFIG"),
