@@ -4,6 +4,7 @@ state; when one leaves, the other takes over its partitions and continues
 from the committed offsets; a member that stops heartbeating is expired
 after its session timeout (unit-tested in tests/unit/broker/group_test.c).
 """
+import logging
 import time
 
 from conftest import SLUICE, run
@@ -30,11 +31,27 @@ def produce(broker, topic, values, partitions):
     assert p.flush(30) == 0
 
 
-def consumer(broker, **extra):
+def consumer(broker, logger=None, **extra):
     from confluent_kafka import Consumer
-    c = Consumer({"bootstrap.servers": broker.addr, **GROUP_CONF, **extra})
+    conf = {"bootstrap.servers": broker.addr, **GROUP_CONF, **extra}
+    c = Consumer(conf, logger=logger) if logger else Consumer(conf)
     c.subscribe(["split"])
     return c
+
+
+class KeptLog(logging.Handler):
+    """librdkafka's log lines of one client, kept for the test to read."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.lines = []
+        self.logger = logging.getLogger(name)
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
 
 
 def drain(consumers, seen, want, timeout=30):
@@ -64,9 +81,10 @@ def wait_assigned(consumers, total, timeout=30):
 def test_two_members_split_partitions_without_duplicates_then_one_takes_over(broker):
     from confluent_kafka import KafkaError, KafkaException
     make_topic(broker, "split", 4)
-    # librdkafka's group log (commits, offset fetches) goes to stderr, which
-    # pytest shows only when the test fails.
-    a, b = consumer(broker, debug="cgrp"), consumer(broker, debug="cgrp")
+    # librdkafka's group log (commits, offset fetches): a's goes to stderr,
+    # which pytest shows only when the test fails; b's is kept and read below.
+    b_log = KeptLog("split-b")
+    a, b = consumer(broker, debug="cgrp"), consumer(broker, b_log.logger, debug="cgrp")
     members = {"a": a, "b": b}
     try:
         parts = wait_assigned(members, 4)
@@ -98,6 +116,10 @@ def test_two_members_split_partitions_without_duplicates_then_one_takes_over(bro
         except KafkaException as e:  # the auto-commit took everything already
             assert e.args[0].code() == KafkaError._NO_OFFSET, e
         b.close()
+        # Every commit b made, the one close() makes included, was taken:
+        # b was a member of a stable group throughout.
+        answers = [line for line in b_log.lines if "OffsetCommit for" in line and "returned:" in line]
+        assert answers and all("returned: Success" in line for line in answers), answers
         got2, where = [], {}
         deadline = time.time() + 30
         while len(a.assignment()) != 4 and time.time() < deadline:
