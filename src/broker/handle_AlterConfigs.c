@@ -15,8 +15,6 @@
 
 #include "broker/broker_int.h"
 
-#define RESOURCE_TOPIC 2
-
 int broker_handle_AlterConfigs(struct broker_conn *conn, const struct broker_req *req,
                                struct sl_error *err)
 {
@@ -37,7 +35,7 @@ int broker_handle_AlterConfigs(struct broker_conn *conn, const struct broker_req
         };
         const char *msg = NULL;
         struct log_topic *topic = NULL;
-        if (r->resource_type != RESOURCE_TOPIC) {
+        if (r->resource_type != KAFKA_RESOURCE_TOPIC) {
             rr->error_code = KAFKA_INVALID_REQUEST;
             msg = "only topic configs can be altered (the broker's are its flags)";
         } else if (!(topic = broker_topic(b, r->resource_name, false, &rr->error_code))) {

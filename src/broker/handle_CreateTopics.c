@@ -59,23 +59,26 @@ static const char *check_flush(const struct broker *b, const char *name, const c
     return "a stricter flush than the broker's --flush policy (which applies to every topic)";
 }
 
-static const char *check_config(struct broker_conn *conn, struct sl_slice name,
-                                struct sl_slice value)
+/* A config that is not one of the log's settings; `value` NULL: Kafka's default. */
+static const char *check_config(const struct broker *b, const char *name, const char *value)
 {
-    if (value.p && (sl_slice_eq_str(name, "flush.ms") || sl_slice_eq_str(name, "flush.messages")))
-        return check_flush(conn->b, broker_cstr(conn, name), broker_cstr(conn, value));
-    for (const char *const *k = accepted_configs; *k; k++) {
-        if (!sl_slice_eq_str(name, *k))
-            continue;
-        if (strcmp(*k, "cleanup.policy") == 0 && value.p && !sl_slice_eq_str(value, "delete"))
-            return "only cleanup.policy=delete is supported";
-        if (strcmp(*k, "message.timestamp.type") == 0 && value.p &&
-            !sl_slice_eq_str(value, "CreateTime"))
-            return "only message.timestamp.type=CreateTime is supported";
-        if (strcmp(*k, "compression.type") == 0 && value.p && !sl_slice_eq_str(value, "producer"))
-            return "only compression.type=producer is supported (batches are kept as sent)";
-        return NULL;
-    }
+    static const struct {
+        const char *name, *only, *why; /* only: the one value accepted */
+    } policies[] = {
+        { "cleanup.policy", "delete", "only cleanup.policy=delete is supported" },
+        { "message.timestamp.type", "CreateTime",
+          "only message.timestamp.type=CreateTime is supported" },
+        { "compression.type", "producer",
+          "only compression.type=producer is supported (batches are kept as sent)" },
+    };
+    if (value && (strcmp(name, "flush.ms") == 0 || strcmp(name, "flush.messages") == 0))
+        return check_flush(b, name, value);
+    for (size_t k = 0; k < sizeof policies / sizeof policies[0]; k++)
+        if (strcmp(name, policies[k].name) == 0 && value && strcmp(value, policies[k].only) != 0)
+            return policies[k].why;
+    for (const char *const *k = accepted_configs; *k; k++)
+        if (strcmp(name, *k) == 0)
+            return NULL;
     return "unknown topic config";
 }
 
@@ -92,7 +95,7 @@ const char *broker_topic_config_take(struct broker_conn *conn, struct sl_slice n
         return NULL;
     if (rc != SL_ENOTFOUND)
         return sl_arena_strndup(&conn->arena, err.msg, strlen(err.msg));
-    return check_config(conn, name, value);
+    return check_config(conn->b, cname, cvalue);
 }
 
 int broker_handle_CreateTopics(struct broker_conn *conn, const struct broker_req *req,

@@ -14,8 +14,6 @@
 
 #include "broker/broker_int.h"
 
-#define RESOURCE_TOPIC 2
-#define RESOURCE_BROKER 4
 #define SOURCE_TOPIC 1
 #define SOURCE_DEFAULT 5
 
@@ -41,7 +39,7 @@ int broker_handle_DescribeConfigs(struct broker_conn *conn, const struct broker_
         const struct log_config *lc = log_store_config(b->store);
         struct log_topic_config own;
         log_topic_config_inherit(&own);
-        if (r->resource_type == RESOURCE_TOPIC) {
+        if (r->resource_type == KAFKA_RESOURCE_TOPIC) {
             int16_t ec;
             struct log_topic *topic = broker_topic(b, r->resource_name, false, &ec);
             if (!topic) {
@@ -51,12 +49,12 @@ int broker_handle_DescribeConfigs(struct broker_conn *conn, const struct broker_
             }
             lc = log_topic_config(topic);
             own = *log_topic_overrides(topic);
-        } else if (r->resource_type != RESOURCE_BROKER) {
+        } else if (r->resource_type != KAFKA_RESOURCE_BROKER) {
             rr->error_code = KAFKA_INVALID_REQUEST;
             rr->error_message = sl_slice_str("unsupported resource type");
             continue;
         }
-        bool topic = r->resource_type == RESOURCE_TOPIC;
+        bool topic = r->resource_type == KAFKA_RESOURCE_TOPIC;
         const struct {
             const char *name;
             int64_t value; /* INT64_MIN: use text */

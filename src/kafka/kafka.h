@@ -492,6 +492,9 @@ struct kafka_DeleteTopicsResponse {
 
 /* ---- DescribeConfigs (32) ------------------------------------------------ */
 
+/* Config resource types (DescribeConfigs, AlterConfigs). */
+enum { KAFKA_RESOURCE_TOPIC = 2, KAFKA_RESOURCE_BROKER = 4 };
+
 struct kafka_DescribeConfigsResource {
     int8_t resource_type; /* 2 topic, 4 broker */
     struct sl_slice resource_name;

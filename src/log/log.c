@@ -168,18 +168,21 @@ static int config_check(const struct log_config *cfg, struct sl_error *err)
     return SL_OK;
 }
 
-/* Kafka's name of each per-topic setting, its field and its range. */
+/* Kafka's name of each per-topic setting, its fields (in struct
+ * log_topic_config and struct log_config) and its range. */
 static const struct {
     const char *name;
-    size_t off;
+    size_t off, cfg_off;
     int64_t min, max;
 } topic_settings[] = {
-    { "segment.bytes", offsetof(struct log_topic_config, segment_bytes), 1, LOG_SEGMENT_BYTES_MAX },
-    { "segment.ms", offsetof(struct log_topic_config, segment_ms), 1, INT64_MAX },
-    { "retention.bytes", offsetof(struct log_topic_config, retention_bytes), -1, INT64_MAX },
-    { "retention.ms", offsetof(struct log_topic_config, retention_ms), -1, INT64_MAX },
-    { "max.message.bytes", offsetof(struct log_topic_config, max_batch_bytes),
-      KAFKA_BATCH_HEADER_SIZE, INT32_MAX },
+#define SETTING(name, field, min, max)                                                             \
+    { name, offsetof(struct log_topic_config, field), offsetof(struct log_config, field), min, max }
+    SETTING("segment.bytes", segment_bytes, 1, LOG_SEGMENT_BYTES_MAX),
+    SETTING("segment.ms", segment_ms, 1, INT64_MAX),
+    SETTING("retention.bytes", retention_bytes, -1, INT64_MAX),
+    SETTING("retention.ms", retention_ms, -1, INT64_MAX),
+    SETTING("max.message.bytes", max_batch_bytes, KAFKA_BATCH_HEADER_SIZE, INT32_MAX),
+#undef SETTING
 };
 #define NTOPIC_SETTINGS (sizeof topic_settings / sizeof topic_settings[0])
 
@@ -191,6 +194,17 @@ static int64_t *topic_setting(struct log_topic_config *tc, size_t i)
 static int64_t topic_setting_value(const struct log_topic_config *tc, size_t i)
 {
     return *(const int64_t *)((const char *)tc + topic_settings[i].off);
+}
+
+static bool topic_setting_in_range(size_t i, long long v)
+{
+    return v >= topic_settings[i].min && v <= topic_settings[i].max;
+}
+
+static int topic_setting_refused(size_t i, const char *value, struct sl_error *err)
+{
+    return sl_fail(err, SL_EUSAGE, "%s wants an integer from %" PRId64 " to %" PRId64 ", not '%s'",
+                   topic_settings[i].name, topic_settings[i].min, topic_settings[i].max, value);
 }
 
 void log_topic_config_inherit(struct log_topic_config *tc)
@@ -212,11 +226,8 @@ int log_topic_config_set(struct log_topic_config *tc, const char *name, const ch
         char *end;
         errno = 0;
         long long v = strtoll(value, &end, 10);
-        if (errno != 0 || end == value || *end != '\0' || v < topic_settings[i].min ||
-            v > topic_settings[i].max)
-            return sl_fail(err, SL_EUSAGE,
-                           "%s wants an integer from %" PRId64 " to %" PRId64 ", not '%s'", name,
-                           topic_settings[i].min, topic_settings[i].max, value);
+        if (errno != 0 || end == value || *end != '\0' || !topic_setting_in_range(i, v))
+            return topic_setting_refused(i, value, err);
         *topic_setting(tc, i) = v;
         return SL_OK;
     }
@@ -226,16 +237,9 @@ int log_topic_config_set(struct log_topic_config *tc, const char *name, const ch
 /* The store's settings with the topic's own applied. */
 static void topic_config_apply(struct log_config *cfg, const struct log_topic_config *tc)
 {
-    if (tc->segment_bytes != LOG_INHERIT)
-        cfg->segment_bytes = tc->segment_bytes;
-    if (tc->segment_ms != LOG_INHERIT)
-        cfg->segment_ms = tc->segment_ms;
-    if (tc->retention_bytes != LOG_INHERIT)
-        cfg->retention_bytes = tc->retention_bytes;
-    if (tc->retention_ms != LOG_INHERIT)
-        cfg->retention_ms = tc->retention_ms;
-    if (tc->max_batch_bytes != LOG_INHERIT)
-        cfg->max_batch_bytes = tc->max_batch_bytes;
+    for (size_t i = 0; i < NTOPIC_SETTINGS; i++)
+        if (topic_setting_value(tc, i) != LOG_INHERIT)
+            *(int64_t *)((char *)cfg + topic_settings[i].cfg_off) = topic_setting_value(tc, i);
 }
 
 /* ===== MARK: paths and files ============================================= */
@@ -414,7 +418,6 @@ static int32_t read_topic_conf(const char *path, struct log_topic_config *tc, st
 static int topic_conf_text(int32_t partitions, const struct log_topic_config *tc,
                            char text[TOPIC_CONF_MAX], struct sl_error *err)
 {
-    struct log_topic_config check;
     int len = snprintf(text, TOPIC_CONF_MAX, "format=1\npartitions=%d\n", partitions);
     for (size_t i = 0; tc && i < NTOPIC_SETTINGS; i++) {
         int64_t v = topic_setting_value(tc, i);
@@ -422,8 +425,8 @@ static int topic_conf_text(int32_t partitions, const struct log_topic_config *tc
             continue;
         char num[24];
         snprintf(num, sizeof num, "%" PRId64, v);
-        if (log_topic_config_set(&check, topic_settings[i].name, num, err) != SL_OK)
-            return SL_EUSAGE;
+        if (!topic_setting_in_range(i, v))
+            return topic_setting_refused(i, num, err);
         len += snprintf(text + len, TOPIC_CONF_MAX - (size_t)len, "%s=%s\n",
                         topic_settings[i].name, num);
     }
