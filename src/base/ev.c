@@ -8,6 +8,7 @@
 #include "base/ev.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,9 @@ struct sl_ev {
     int64_t next_timer_id;
     sl_ev_fn *before_sleep, *on_wakeup;
     void *before_sleep_arg, *on_wakeup_arg;
+    int spin_us;                 /* 0: always block */
+    bool (*spin_expect)(void *); /* may be NULL when spin_us is 0 */
+    void *spin_arg;
     bool stop;
 };
 
@@ -168,6 +172,34 @@ void sl_ev_wakeup(struct sl_ev *ev)
     (void)n;
 }
 
+void sl_ev_spin(struct sl_ev *ev, int spin_us, bool (*expect)(void *arg), void *arg)
+{
+    ev->spin_us = expect && spin_us > 0 ? spin_us : 0;
+    ev->spin_expect = expect;
+    ev->spin_arg = arg;
+}
+
+/* epoll_wait without blocking until something is ready or the spin is over;
+ * 0 if nothing came. *timeout_ms (the next timer, -1 for none) bounds the
+ * spin and is left with what remains of it. */
+static int spin_wait(struct sl_ev *ev, struct epoll_event *events, int max, int *timeout_ms)
+{
+    int64_t limit = (int64_t)ev->spin_us * 1000;
+    if (*timeout_ms >= 0 && (int64_t)*timeout_ms * 1000000 < limit)
+        limit = (int64_t)*timeout_ms * 1000000;
+    int64_t t0 = sl_clock_mono_ns();
+    for (;;) {
+        int n = epoll_wait(ev->epfd, events, max, 0);
+        int64_t spent = sl_clock_mono_ns() - t0;
+        if (n != 0 || spent >= limit) {
+            if (*timeout_ms > 0)
+                *timeout_ms -= (int)(spent / 1000000);
+            return n;
+        }
+        sched_yield();
+    }
+}
+
 void sl_ev_stop(struct sl_ev *ev)
 {
     ev->stop = true;
@@ -213,7 +245,11 @@ int sl_ev_run(struct sl_ev *ev, struct sl_error *err)
             ev->before_sleep(ev, ev->before_sleep_arg);
         if (ev->stop)
             break;
-        int n = epoll_wait(ev->epfd, events, 256, timeout);
+        int n = 0;
+        if (timeout != 0 && ev->spin_us && ev->spin_expect(ev->spin_arg))
+            n = spin_wait(ev, events, 256, &timeout);
+        if (n == 0)
+            n = epoll_wait(ev->epfd, events, 256, timeout);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -12,6 +12,7 @@
 #ifndef SL_EV_H
 #define SL_EV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -47,6 +48,17 @@ void sl_ev_before_sleep(struct sl_ev *ev, sl_ev_fn *fn, void *arg);
 void sl_ev_on_wakeup(struct sl_ev *ev, sl_ev_fn *fn, void *arg);
 /* Thread-safe, async-signal-safe: make the loop call its wakeup fn soon. */
 void sl_ev_wakeup(struct sl_ev *ev);
+
+/*
+ * Poll instead of sleeping while expect(arg) says an event is due soon:
+ * before each wait, if expect(arg) is true, the loop checks for events
+ * without blocking, handing the CPU to any other runnable thread between
+ * checks (sched_yield), for up to spin_us (never past the next timer), and
+ * only then blocks. For a loop that waits on another thread of its process:
+ * on a virtual machine, waking a thread asleep on an idle CPU costs more
+ * than the wait itself. spin_us 0 (the default) turns it off.
+ */
+void sl_ev_spin(struct sl_ev *ev, int spin_us, bool (*expect)(void *arg), void *arg);
 
 /* Run until sl_ev_stop(); returns SL_OK or SL_EIO if epoll fails. */
 int sl_ev_run(struct sl_ev *ev, struct sl_error *err);

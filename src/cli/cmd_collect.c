@@ -38,7 +38,7 @@ int cmd_collect(int argc, char **argv)
     const char *acks = "all";
     int64_t timeout_ms = 5000, linger_ms = 0, max_inflight = 100000, max_conns = 1024;
     int64_t max_body = HTTP_BODY_MAX_DEFAULT, max_head = HTTP_HEAD_MAX_DEFAULT;
-    int64_t idle_ms = 60000, request_ms = 10000;
+    int64_t idle_ms = 60000, request_ms = 10000, spin_us = 500;
     bool server_fields = false;
     struct opt_list props = { 0 };
     const struct opt opts[] = {
@@ -66,6 +66,9 @@ int cmd_collect(int argc, char **argv)
           "close idle keep-alive connections (default 60000)" },
         { "request-timeout-ms", 0, OPT_INT, &request_ms, "MS",
           "a request must arrive within this (default 10000): 408" },
+        { "spin-us", 0, OPT_INT, &spin_us, "US",
+          "while events await their acknowledgement, poll for up to US instead of sleeping "
+          "(default 500; 0: never)" },
         { "property", 'X', OPT_LIST, &props, "NAME=VALUE", "a librdkafka producer property" },
         OPT_TABLE_END,
     };
@@ -80,7 +83,7 @@ int cmd_collect(int argc, char **argv)
     if (timeout_ms <= 0 || timeout_ms > 3600000 || linger_ms < 0 || linger_ms > 60000 ||
         max_inflight <= 0 || max_inflight > 10000000 || max_conns <= 0 || max_conns > 1000000 ||
         max_body <= 0 || max_body > (1 << 30) || max_head < 256 || max_head > (1 << 20) ||
-        idle_ms <= 0 || request_ms <= 0) {
+        idle_ms <= 0 || request_ms <= 0 || spin_us < 0 || spin_us > 1000000) {
         opt_usage_error(&cmd, "a numeric option is out of range");
         goto out;
     }
@@ -101,6 +104,7 @@ int cmd_collect(int argc, char **argv)
         .max_conns = (int)max_conns,
         .idle_timeout_ms = (int)idle_ms,
         .request_timeout_ms = (int)request_ms,
+        .spin_us = (int)spin_us,
     };
     struct sl_error err = { 0 };
     struct collect *c = collect_new(&cfg, &err);

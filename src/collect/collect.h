@@ -193,6 +193,7 @@ struct collect_config {
     int max_conns;               /* 0: http default */
     int idle_timeout_ms;         /* 0: http default */
     int request_timeout_ms;      /* 0: http default */
+    int spin_us;                 /* poll this long for reports before sleeping; 0: never */
 };
 
 struct collect;

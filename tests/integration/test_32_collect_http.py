@@ -301,3 +301,5 @@ def test_help_and_usage_errors(collect):
     assert p.returncode == 2 and "--acks" in p.stderr
     p = run([SLUICE, "collect", "--bogus"], check=False)
     assert p.returncode == 2
+    p = run([SLUICE, "collect", "--spin-us", "-1"], check=False)
+    assert p.returncode == 2 and "out of range" in p.stderr

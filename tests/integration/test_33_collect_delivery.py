@@ -115,6 +115,38 @@ def test_sigterm_drains_in_flight_events_before_exit(tmp_path, broker):
     assert {f"d{i}" for i in range(16)} <= logged
 
 
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_events_stuck_in_flight_do_not_make_collect_spin(tmp_path, broker):
+    # collect polls instead of sleeping while events await their reports
+    # (--spin-us, 500 us by default); a broker that does not answer must not
+    # turn that into a busy loop.
+    srv = start_collect(tmp_path, broker.addr, "--timeout-ms", "30000")
+    assert get(srv.port)[0] == 200
+    os.kill(broker.proc.pid, signal.SIGSTOP)
+    try:
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(get(srv.port)[0]))
+                   for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        before = cpu_seconds(srv.proc.pid)
+        time.sleep(2.0)
+        used = cpu_seconds(srv.proc.pid) - before
+        assert not results
+        assert used < 0.4, f"collect used {used:.2f} s of CPU in 2 s waiting on the broker"
+    finally:
+        os.kill(broker.proc.pid, signal.SIGCONT)
+    for t in threads:
+        t.join(30)
+    assert results == [200] * 4
+    srv.stop()
+
+
 def test_client_gone_before_the_ack_still_gets_its_event_logged(tmp_path, broker):
     srv = start_collect(tmp_path, broker.addr, "--timeout-ms", "10000")
     try:

@@ -1,5 +1,7 @@
-/* Tests of src/base/ev.c: fd events, timers, before-sleep, cross-thread wakeup. */
+/* Tests of src/base/ev.c: fd events, timers, before-sleep, cross-thread wakeup,
+ * spinning before sleep. */
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -95,9 +97,98 @@ static void test_ev_wakeup_from_another_thread(void)
     sl_ev_free(ev);
 }
 
+static int expect_calls;
+
+static bool expect_always(void *arg)
+{
+    (void)arg;
+    expect_calls++;
+    return true;
+}
+
+static int64_t thread_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Spinning is bounded: with nothing coming, the loop polls for spin_us and
+ * then sleeps until its timer, instead of burning the CPU until then. */
+static void test_ev_spin_gives_up_and_sleeps_when_nothing_comes(void)
+{
+    struct sl_error err = { 0 };
+    struct sl_ev *ev = sl_ev_new(&err);
+    struct state st = { 0 };
+    expect_calls = 0;
+    sl_ev_spin(ev, 2000, expect_always, NULL);
+    sl_ev_timer_add(ev, 300, on_timer_stop, &st);
+    int64_t cpu0 = thread_cpu_ms(), t0 = sl_clock_mono_ms();
+    CHECK_INT(sl_ev_run(ev, &err), SL_OK);
+    int64_t cpu = thread_cpu_ms() - cpu0, wall = sl_clock_mono_ms() - t0;
+    CHECK_INT(st.timers, 1);
+    CHECK(wall >= 299);
+    CHECK(cpu < 100); /* 2 ms of polling, not 300 */
+    CHECK(expect_calls >= 1);
+    sl_ev_free(ev);
+}
+
+static void *slow_waker(void *arg)
+{
+    usleep(5000);
+    sl_ev_wakeup(arg);
+    return NULL;
+}
+
+/* A wakeup that lands while the loop spins is served at once: the loop does
+ * not finish its (here 3 s) spin first. */
+static void test_ev_spin_serves_a_wakeup_that_comes_while_polling(void)
+{
+    struct sl_error err = { 0 };
+    struct sl_ev *ev = sl_ev_new(&err);
+    struct state st = { 0 };
+    sl_ev_on_wakeup(ev, on_wakeup, &st);
+    sl_ev_spin(ev, 3000000, expect_always, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, slow_waker, ev);
+    int64_t t0 = sl_clock_mono_ms();
+    CHECK_INT(sl_ev_run(ev, &err), SL_OK);
+    pthread_join(t, NULL);
+    CHECK_INT(st.wakeups, 1);
+    CHECK(sl_clock_mono_ms() - t0 < 1500);
+    sl_ev_free(ev);
+}
+
+static bool expect_never(void *arg)
+{
+    (void)arg;
+    expect_calls++;
+    return false;
+}
+
+/* When no event is expected the loop sleeps at once. */
+static void test_ev_spin_only_while_an_event_is_expected(void)
+{
+    struct sl_error err = { 0 };
+    struct sl_ev *ev = sl_ev_new(&err);
+    struct state st = { 0 };
+    expect_calls = 0;
+    sl_ev_spin(ev, 1000000, expect_never, NULL);
+    sl_ev_timer_add(ev, 200, on_timer_stop, &st);
+    int64_t cpu0 = thread_cpu_ms();
+    CHECK_INT(sl_ev_run(ev, &err), SL_OK);
+    CHECK(thread_cpu_ms() - cpu0 < 100);
+    CHECK_INT(st.timers, 1);
+    CHECK(expect_calls >= 1);
+    sl_ev_free(ev);
+}
+
 int main(void)
 {
     RUN(test_ev_fd_timer_and_before_sleep);
     RUN(test_ev_wakeup_from_another_thread);
+    RUN(test_ev_spin_gives_up_and_sleeps_when_nothing_comes);
+    RUN(test_ev_spin_serves_a_wakeup_that_comes_while_polling);
+    RUN(test_ev_spin_only_while_an_event_is_expected);
     return CHECK_DONE();
 }
