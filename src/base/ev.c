@@ -192,8 +192,11 @@ static int spin_wait(struct sl_ev *ev, struct epoll_event *events, int max, int 
         int n = epoll_wait(ev->epfd, events, max, 0);
         int64_t spent = sl_clock_mono_ns() - t0;
         if (n != 0 || spent >= limit) {
+            /* A yield can overshoot the limit: never turn a timer's wait
+             * into -1 (block with no timeout). */
+            int spent_ms = (int)(spent / 1000000);
             if (*timeout_ms > 0)
-                *timeout_ms -= (int)(spent / 1000000);
+                *timeout_ms = spent_ms < *timeout_ms ? *timeout_ms - spent_ms : 0;
             return n;
         }
         sched_yield();
